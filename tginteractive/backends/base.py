@@ -1,0 +1,20 @@
+"""What the runtime needs from a device backend: an array module and host transfers."""
+
+
+class Backend:
+    """A device backend. `xp` is the array module kernels receive (numpy or cupy)."""
+
+    name = "base"
+    xp = None
+
+    def from_host(self, value):
+        """Place a host (NumPy) value on this device."""
+        raise NotImplementedError
+
+    def fetch_result(self, value):
+        """A device value as the NumPy array / NumPy scalar `Session.run` returns."""
+        raise NotImplementedError
+
+    def fetch_copy(self, value):
+        """Like fetch_result, but never a view of session state or of a fed array."""
+        raise NotImplementedError

@@ -1,0 +1,27 @@
+"""The CPU backend: kernels run on NumPy arrays."""
+import numpy as np
+
+from .base import Backend
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+    xp = np
+
+    def from_host(self, value):
+        return value
+
+    @staticmethod
+    def fetch_result(value):
+        if value.__class__ is np.ndarray and value.ndim == 0:
+            return value[()]
+        return value
+
+    @staticmethod
+    def fetch_copy(value):
+        if value.__class__ is np.ndarray:
+            return value[()] if value.ndim == 0 else value.copy()
+        return value
+
+
+NUMPY = NumpyBackend()

@@ -1,0 +1,1 @@
+"""Graph construction: graphs, ops, tensors, dtypes, shapes, devices, errors (stdlib + numpy)."""

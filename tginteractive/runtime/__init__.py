@@ -1,0 +1,1 @@
+"""Execution: planning, compiled executables and sessions. Never mutates the graph."""

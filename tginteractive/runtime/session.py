@@ -1,0 +1,162 @@
+"""Session and InteractiveSession: variable values live here, plans are cached here."""
+import collections
+import threading
+
+import numpy as np
+
+from ..backends import NUMPY
+from ..framework import context, errors
+from ..framework.graph import Operation, Tensor
+from . import fetches as fetch_lib
+from .config import ConfigProto, DeviceStepStats, NodeExecStats, RunOptions
+from .executor import Executable, RunState
+from .plan import LOCAL_CPU, build_plan
+
+DeviceAttributes = collections.namedtuple(
+    "DeviceAttributes", "name device_type memory_limit_bytes incarnation")
+
+
+class BaseSession:
+    _holds_default_graph = False
+
+    def __init__(self, target="", graph=None, config=None):
+        if target:
+            raise NotImplementedError(f"Session target {target!r}: only in-process sessions "
+                                      "(target='') are supported so far.")
+        self._graph = graph if graph is not None else context.get_default_graph()
+        self._config = config or ConfigProto()
+        self._state = RunState()
+        self._backend = NUMPY
+        self._closed = False
+        self._executables = {}
+        self._lock = threading.Lock()
+        self._context_managers = []
+
+    graph = property(lambda self: self._graph)
+    graph_def = property(lambda self: self._graph)
+    sess_str = property(lambda self: "")
+
+    # ---- run ---------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Evaluate `fetches` (any nesting of Tensors/Operations/names) given `feed_dict`."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if fetches.__class__ is Tensor and not feed_dict and options is None \
+                and run_metadata is None:
+            exe = self._executables.get((fetches,))
+            if exe is not None and exe.plan.version == self._graph._version:
+                return exe(())[0]
+        mapper = fetch_lib.FetchMapper(self._graph, fetches)
+        feeds, values = fetch_lib.resolve_feeds(self._graph, feed_dict)
+        traced = options is not None and options.trace_level == RunOptions.FULL_TRACE
+        exe = self._executable(tuple(mapper.targets), feeds, traced)
+        values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, values)]
+        results = exe(values)
+        if traced and run_metadata is not None:
+            self._fill_metadata(exe, run_metadata)
+        return mapper.build(results)
+
+    def _executable(self, targets, feeds, traced=False):
+        key = (targets + ("|",) + feeds) if feeds else targets
+        if traced:
+            key += ("trace",)
+        exe = self._executables.get(key)
+        if exe is None or exe.plan.version != self._graph._version:
+            if not self._graph._ops:
+                raise RuntimeError("The Session graph is empty. Add operations to the graph "
+                                   "before calling run().")
+            plan = build_plan(self._graph, targets, feeds, self._config)
+            exe = Executable(plan, self._state, self._backend, traced)
+            self._executables[key] = exe
+        return exe
+
+    def _fill_metadata(self, exe, run_metadata):
+        stats = DeviceStepStats(LOCAL_CPU)
+        for op, start, duration, size in exe.records:
+            stats.node_stats.append(NodeExecStats(op.name, op.type, int(start * 1e6),
+                                                  int(duration * 1e6), size))
+        exe.records.clear()
+        run_metadata.step_stats.dev_stats.append(stats)
+
+    def make_callable(self, fetches, feed_list=None):
+        """A function running `fetches` with positional feed values (TF1's fast path)."""
+        mapper = fetch_lib.FetchMapper(self._graph, fetches)
+        feeds = tuple(self._graph.as_graph_element(f, allow_operation=False)
+                      for f in (feed_list or ()))
+
+        def call(*feed_values):
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(feed_values) != len(feeds):
+                raise ValueError(f"This callable takes {len(feeds)} feed values, got "
+                                 f"{len(feed_values)}.")
+            exe = self._executable(tuple(mapper.targets), feeds)
+            values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, feed_values)]
+            return mapper.build(exe(values))
+        return call
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def list_devices(self):
+        return [DeviceAttributes(LOCAL_CPU, "CPU", 268435456, 0)]
+
+    def close(self):
+        self._closed = True
+        self._state = RunState()
+        self._executables.clear()
+
+    def as_default(self):
+        return context.session_as_default(self)
+
+    def __enter__(self):
+        stack = [self._graph.as_default(), self.as_default()]
+        for cm in stack:
+            cm.__enter__()
+        self._context_managers.append(stack)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        for cm in reversed(self._context_managers.pop()):
+            cm.__exit__(exc_type, exc, tb)
+        self.close()
+
+    def __del__(self):
+        self._closed = True
+
+
+class Session(BaseSession):
+    """TF1's `tf.Session(target='', graph=None, config=None)`."""
+
+
+class InteractiveSession(BaseSession):
+    """A session that installs itself (and its graph) as the default until `close()`."""
+
+    _active = 0
+    _holds_default_graph = True
+
+    def __init__(self, target="", graph=None, config=None):
+        super().__init__(target, graph, config)
+        if InteractiveSession._active:
+            import warnings
+            warnings.warn("An interactive session is already active. This can cause "
+                          "out-of-memory errors in some cases. You must explicitly call "
+                          "`InteractiveSession.close()` to release resources held by the "
+                          "other session(s).", stacklevel=2)
+        InteractiveSession._active += 1
+        context._graph_stack.append(self._graph)
+        context._session_stack.append(self)
+        self._registered = True
+
+    def close(self):
+        if getattr(self, "_registered", False):
+            self._registered = False
+            InteractiveSession._active -= 1
+            _remove_last(context._graph_stack, self._graph)
+            _remove_last(context._session_stack, self)
+        super().close()
+
+
+def _remove_last(stack, item):
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return
