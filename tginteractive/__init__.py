@@ -1,20 +1,36 @@
-"""tginteractive: TensorFlow 1.x graph mode on NumPy. `import tginteractive as tf`."""
+"""tginteractive: TensorFlow 1.x graph mode on NumPy — `import tginteractive as tf`.
+
+This module only re-exports the TF1 public namespace. It never imports the notebook layer,
+IPython, ipywidgets, matplotlib, graphviz or cupy.
+"""
 from .framework import errors  # noqa: F401
-from .framework.context import (get_default_graph, reset_default_graph, name_scope, device,  # noqa: F401
-                                control_dependencies, colocate_with, get_default_session,
-                                get_collection, get_collection_ref, add_to_collection,
-                                add_to_collections, set_random_seed)
-from .framework.dtypes import *  # noqa
-from .framework.graph import Graph, Operation, Tensor, GraphKeys  # noqa: F401
-from .framework.shapes import TensorShape, Dimension  # noqa: F401
-from .framework.registry import convert_to_tensor  # noqa: F401
-from .ops.array_ops import *  # noqa
-from .ops.math_ops import *  # noqa
-from .ops.reduction_ops import *  # noqa
+from .framework.context import (  # noqa: F401
+    add_to_collection, add_to_collections, colocate_with, control_dependencies, device,
+    get_collection, get_collection_ref, get_default_graph, get_default_session, name_scope,
+    reset_default_graph, set_random_seed)
+from .framework.dtypes import (  # noqa: F401
+    DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half,
+    int8, int16, int32, int64, string, uint8, uint16)
+from .framework.device_spec import DeviceSpec  # noqa: F401
+from .framework.graph import Graph, GraphKeys, Operation, Tensor  # noqa: F401
+from .framework.registry import constant_value, convert_to_tensor  # noqa: F401
+from .framework.shapes import Dimension, TensorShape  # noqa: F401
+from .ops.array_ops import *  # noqa: F401,F403
+from .ops.clip_ops import *  # noqa: F401,F403
+from .ops.control_flow_ops import *  # noqa: F401,F403
+from .ops.indexing_ops import *  # noqa: F401,F403
 from .ops.linalg_ops import matmul  # noqa: F401
-from .runtime.session import Session, InteractiveSession  # noqa: F401
-from .runtime.config import ConfigProto, RunOptions, RunMetadata, GPUOptions  # noqa: F401
-from .ops.control_flow_ops import group, tuple, with_dependencies, check_numerics, add_check_numerics_ops, Print, Assert  # noqa: F401,E501
-from .ops.variables import *  # noqa
+from .ops.manip_ops import *  # noqa: F401,F403
+from .ops.math_ops import *  # noqa: F401,F403
+from .ops.random_ops import *  # noqa: F401,F403
+from .ops.reduction_ops import *  # noqa: F401,F403
+from .ops.scan_ops import *  # noqa: F401,F403
+from .ops.variables import *  # noqa: F401,F403
 from .autodiff import gradients  # noqa: F401
-from . import train  # noqa: F401
+from .runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
+from .runtime.session import InteractiveSession, Session  # noqa: F401
+from . import nn, train  # noqa: F401,E402
+from . import legacy as _legacy  # noqa: E402
+
+_legacy.install(globals())
+del _legacy

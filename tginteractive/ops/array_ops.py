@@ -8,6 +8,13 @@ from ..framework.registry import constant_value, convert_to_tensor, defop
 from ..framework.shapes import TensorShape, as_shape, unknown_shape
 from .shape_rules import same_shape
 
+__all__ = [
+    "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
+    "no_op", "shape", "size", "rank", "reshape", "broadcast_to", "cast", "to_float",
+    "to_double", "to_int32", "to_int64", "saturate_cast", "fill", "zeros", "ones",
+    "zeros_like", "ones_like",
+]
+
 
 # ---- Const ------------------------------------------------------------------------------
 def _to_numpy(value, dtype):
@@ -21,8 +28,9 @@ def _to_numpy(value, dtype):
     if isinstance(value, (np.ndarray, np.generic)):
         return np.array(value, dtype=dtype.as_numpy_dtype)
     array = np.asarray(value)
-    lossy = (array.dtype.kind == "f" and not (dtype.is_floating or dtype.is_complex)) or \
-        (array.dtype.kind == "c" and not dtype.is_complex) or array.dtype.kind in "USO"
+    kind = array.dtype.kind if array.size else "b"  # [] converts to any dtype
+    lossy = (kind == "f" and not (dtype.is_floating or dtype.is_complex)) or \
+        (kind == "c" and not dtype.is_complex) or kind in "USO"
     if lossy or (dtype.is_integer and array.size and (array.min() < dtype.min
                                                       or array.max() > dtype.max)):
         raise TypeError(f"Expected {dtype.name}, got {value!r} of type "

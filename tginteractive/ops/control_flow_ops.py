@@ -10,6 +10,11 @@ from ..framework.registry import convert_to_tensor, defop
 from .array_ops import Identity, NoOp, identity
 from .shape_rules import same_shape
 
+__all__ = [
+    "group", "tuple", "with_dependencies", "check_numerics", "add_check_numerics_ops", "Print",
+    "Assert",
+]
+
 
 def _as_op(x):
     x = getattr(x, "_as_graph_element", lambda: x)()

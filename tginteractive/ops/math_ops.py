@@ -5,6 +5,15 @@ from ..framework.shapes import TensorShape, unknown_shape
 from .array_ops import cast, zeros_like
 from .shape_rules import broadcast_shape, same_shape
 
+__all__ = [
+    "add", "subtract", "multiply", "realdiv", "floordiv", "floormod", "pow", "maximum",
+    "minimum", "squared_difference", "mod", "truediv", "divide", "div", "scalar_mul",
+    "negative", "abs", "sign", "square", "sqrt", "rsqrt", "exp", "log", "log1p", "sin", "cos",
+    "tanh", "sigmoid", "reciprocal", "floor", "ceil", "round", "reciprocal_no_nan", "less",
+    "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and",
+    "logical_or", "logical_not", "logical_xor", "where", "where_v2", "add_n", "accumulate_n",
+]
+
 
 def _is_tensor_like(value):
     return isinstance(value, graph.Tensor) or any(isinstance(value, t)
@@ -85,7 +94,7 @@ def _select_grads(mask_fn):
         x, y = op.inputs
         mask = mask_fn(x, y)
         zero = zeros_like(dy)
-        return [where(mask, dy, zero), where(mask, zero, dy)]
+        return [SelectV2(mask, dy, zero), SelectV2(mask, zero, dy)]
     return grad
 
 
@@ -242,7 +251,7 @@ def logical_xor(x, y, name="LogicalXor"):
 def _select_grad(op, dy):
     cond = op.inputs[0]
     zero = zeros_like(dy)
-    return [None, where(cond, dy, zero), where(cond, zero, dy)]
+    return [None, SelectV2(cond, dy, zero), SelectV2(cond, zero, dy)]
 
 
 SelectV2 = defop("SelectV2", shape=broadcast_shape, dtype=lambda op: op.inputs[1].dtype,

@@ -7,6 +7,11 @@ from ..framework.shapes import TensorShape
 from .array_ops import BroadcastLike, broadcast_to, cast, reshape, shape
 from .shape_rules import normalize_axis, reduced_shape
 
+__all__ = [
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
+    "reduce_all", "argmax", "argmin", "arg_max", "arg_min",
+]
+
 
 def _reduce_shape(op):
     return reduced_shape(op.inputs[0].shape, op.attrs["axis"], op.attrs["keepdims"])

@@ -58,8 +58,10 @@ def normalize_axis(axis, rank, what="axis"):
 
 def reduced_shape(shape, axis, keepdims):
     """The static shape of reducing `shape` over `axis` (a tuple, or None for all axes)."""
+    if axis is None and not keepdims:
+        return TensorShape(())
     if shape.dims is None:
-        return unknown_shape() if not keepdims or axis is None else unknown_shape()
+        return unknown_shape()
     axes = range(len(shape.dims)) if axis is None else axis
     if keepdims:
         return TensorShape(1 if i in axes else d for i, d in enumerate(shape.dims))

@@ -12,6 +12,14 @@ from .array_ops import Identity
 from .array_ops import no_op
 from .control_flow_ops import group
 
+__all__ = [
+    "Variable", "assign", "assign_add", "assign_sub", "global_variables",
+    "trainable_variables", "local_variables", "model_variables", "variables_initializer",
+    "global_variables_initializer", "local_variables_initializer", "is_variable_initialized",
+    "report_uninitialized_variables", "all_variables", "initialize_all_variables",
+    "initialize_variables",
+]
+
 
 def _uninitialized(name):
     return errors.FailedPreconditionError(

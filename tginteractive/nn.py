@@ -1,0 +1,3 @@
+"""`tf.nn`: neural-network ops (activations, losses, dropout, moments, ...)."""
+from .ops.math_ops import sigmoid, tanh  # noqa: F401
+from .ops.nn_ops import *  # noqa: F401,F403
