@@ -7,6 +7,11 @@ class Backend:
     name = "base"
     xp = None
 
+    def quiet(self):
+        """A context manager silencing floating-point warnings (TF reports NaN/Inf only through
+        check_numerics, never as warnings)."""
+        raise NotImplementedError
+
     def from_host(self, value):
         """Place a host (NumPy) value on this device."""
         raise NotImplementedError

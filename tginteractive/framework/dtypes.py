@@ -98,3 +98,11 @@ def dtype_of_value(value):
     if arr.dtype.kind == "c":
         return complex128
     return as_dtype(arr.dtype)
+
+
+def encode_strings(value):
+    """An object array of bytes (TF strings are bytes; Python str is UTF-8 encoded)."""
+    array = np.asarray(value, dtype=object)
+    out = np.empty(array.shape, dtype=object)
+    out.reshape(-1)[:] = [s.encode() if isinstance(s, str) else s for s in array.reshape(-1)]
+    return out

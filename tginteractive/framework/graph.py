@@ -58,7 +58,7 @@ class Tensor:
     """One output of an Operation. Hashable by identity; `==` is identity, as in TF1."""
 
     __slots__ = ("op", "value_index", "dtype", "_shape", "name", "_consumers", "__weakref__")
-    __array_priority__ = 100  # so `ndarray + tensor` defers to Tensor.__radd__
+    __array_ufunc__ = None  # so `ndarray + tensor` defers to Tensor.__radd__
 
     def __init__(self, op, value_index, dtype, shape):
         self.op, self.value_index, self.dtype = op, value_index, dtype
@@ -232,9 +232,8 @@ class Graph:
             regex = _VALID_SCOPE_NAME if self._name_stack else _VALID_OP_NAME
             if not regex.match(name):
                 kind = "scope" if self._name_stack else "root scope"
-                raise ValueError(f"'{name}' is not a valid {kind} name. A name scope must "
-                                 "start with a letter, digit or '.' and contain only letters, "
-                                 "digits and . _ - / \\ >")
+                raise ValueError(f"'{name}' is not a valid {kind} name. A {kind} name has to "
+                                 f"match the following pattern: {regex.pattern}")
         old = self._name_stack
         if not name:
             new, returned = "", ""
@@ -317,7 +316,8 @@ class Graph:
         else:
             name = self.unique_name(name or op_def.type)
         if not _VALID_OP_NAME.match(name):
-            raise ValueError(f"'{name}' is not a valid node name")
+            raise ValueError(f"`{name}` is not a valid node name. Accepted names conform to "
+                             f"Regex /{_VALID_OP_NAME.pattern}/")
         op = Operation(self, op_def, name, inputs, attrs, self._current_control_inputs())
         op.site = user_site()
         specs = output_specs_fn(op)

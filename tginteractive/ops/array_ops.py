@@ -22,9 +22,7 @@ def _to_numpy(value, dtype):
     if dtype is None:
         dtype = dtypes.dtype_of_value(value)
     if dtype is dtypes.string:
-        array = np.asarray(value, dtype=object)
-        return np.frompyfunc(lambda s: s.encode() if isinstance(s, str) else s, 1, 1)(
-            array).astype(object) if array.size else array
+        return dtypes.encode_strings(value)
     if isinstance(value, (np.ndarray, np.generic)):
         return np.array(value, dtype=dtype.as_numpy_dtype)
     array = np.asarray(value)
@@ -314,9 +312,10 @@ def saturate_cast(value, dtype, name=None):
     dtype = dtypes.as_dtype(dtype)
     with name_scope(name, "saturate_cast", [value]) as name:
         if value.dtype.is_floating and dtype.is_integer or value.dtype.size > dtype.size:
-            from .math_ops import clip_by_value
-            value = clip_by_value(value, np.asarray(dtype.min).astype(value.dtype.as_numpy_dtype),
-                                  np.asarray(dtype.max).astype(value.dtype.as_numpy_dtype))
+            from .math_ops import maximum, minimum
+            np_type = value.dtype.as_numpy_dtype
+            value = maximum(minimum(value, np.asarray(dtype.max).astype(np_type)),
+                            np.asarray(dtype.min).astype(np_type))
         return cast(value, dtype, name=name)
 
 
@@ -331,7 +330,7 @@ Fill = defop("Fill", shape=_fill_shape, dtype=lambda op: op.inputs[1].dtype,
 
 
 def _sum_all(x):
-    from .math_ops import reduce_sum
+    from .reduction_ops import reduce_sum
     return reduce_sum(x)
 
 

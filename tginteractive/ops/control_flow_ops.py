@@ -1,4 +1,5 @@
 """Grouping and checking: group, tuple, with_dependencies, check_numerics, Print, Assert."""
+import builtins
 import sys
 
 import numpy as np
@@ -23,7 +24,7 @@ def _as_op(x):
 
 def group(*inputs, name=None):
     """An op that runs all `inputs` (Tensors/Operations) and produces nothing."""
-    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+    if len(inputs) == 1 and isinstance(inputs[0], (list, builtins.tuple)):
         inputs = inputs[0]
     ops = [_as_op(x) for x in inputs if x is not None]
     with control_dependencies(ops):

@@ -83,8 +83,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     """`a @ b`. Rank-2 operands use MatMul; higher ranks batch over leading (broadcast) dims."""
     a, b = binary_operands(a, b, "MatMul")
     ta, tb = transpose_a or adjoint_a, transpose_b or adjoint_b
-    ranks = (a.shape.ndims, b.shape.ndims)
-    if ranks[0] in (2, None) and ranks[1] in (2, None) and 2 in ranks or ranks == (None, None):
+    if (a.shape.ndims or 0) <= 2 and (b.shape.ndims or 0) <= 2:
         return MatMul(a, b, transpose_a=ta, transpose_b=tb, name=name or "MatMul")
     return BatchMatMulV2(a, b, adj_x=ta, adj_y=tb, name=name or "MatMul")
 

@@ -36,7 +36,7 @@ def _read(ctx, xp, shape, dtype):
 
 VariableV2 = defop("VariableV2", shape=lambda op: op.attrs["shape"],
                    dtype=lambda op: op.attrs["dtype"], kernel=_read, needs_ctx=True,
-                   stateful=True, aliases=True, differentiable=False)
+                   stateful=True, aliases=True, differentiable=False, lazy=True)
 
 
 def _check_shape(op, value):
@@ -133,6 +133,8 @@ assign_sub = _update(AssignSub, "AssignSub")
 
 class Variable:
     """TF1's `tf.Variable`: a VariableV2 op, its initializer (Assign) and a `read` snapshot."""
+
+    __array_ufunc__ = None  # so `ndarray + variable` defers to Variable.__radd__
 
     def __init__(self, initial_value=None, trainable=True, collections=None,
                  validate_shape=True, caching_device=None, name=None, variable_def=None,

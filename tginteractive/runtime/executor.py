@@ -42,8 +42,72 @@ def _bind(op, state, backend):
     return functools.partial(kernel, backend.xp, **op.attrs)
 
 
-def _needs_copy(tensor, plan, folded):
-    return tensor in plan.feeds or tensor in folded or tensor.op.op_def.aliases
+class _Source:
+    """Generates the straight-line source of a Plan; `env` holds what the lines refer to."""
+
+    def __init__(self, plan, state, backend, traced):
+        self.plan, self.state, self.backend, self.traced = plan, state, backend, traced
+        self.env, self.lines, self.folded, self.lazy = {}, [], set(), {}
+        self.names = {t: f"f{k}" for k, t in enumerate(plan.feeds)}
+        self.fetched = {t for t in plan.targets if isinstance(t, Tensor)}
+        self.last_use = {t: i for i, op in enumerate(plan.ops) for j, t in enumerate(op.inputs)
+                         if j not in op.op_def.ref_inputs}
+        for i, op in enumerate(plan.ops):
+            self._emit(i, op)
+
+    def _outputs(self, op):
+        outs = []
+        for t in op.outputs:
+            if t in self.names:  # fed: the op's own value for it is discarded
+                outs.append("_")
+            else:
+                self.names[t] = f"t{len(self.names)}"
+                outs.append(self.names[t])
+        return outs
+
+    def _call(self, i, op, outs):
+        self.env[f"k{i}"] = _bind(op, self.state, self.backend)
+        refs = op.op_def.ref_inputs  # variables named, not read: the kernel gets None
+        args = ("None" if j in refs else self.names[t] for j, t in enumerate(op.inputs))
+        target = ", ".join(outs) if outs else "_"
+        call = f"k{i}({', '.join(args)})"
+        if self.traced:
+            return f"_i = {i}; _s = _clock(); {target} = {call}; _rec(_ops[{i}], _s, ({target}))"
+        return f"_i = {i}; {target} = {call}"
+
+    def _emit(self, i, op):
+        outs = self._outputs(op)
+        if not op.inputs and op.op_def.fold is not None and outs[:1] != ["_"] and len(outs) == 1:
+            self.env[outs[0]] = self.backend.from_host(op.op_def.fold(op))
+            self.folded.add(op.outputs[0])
+            return
+        if op.op_def.lazy and outs[:1] != ["_"]:  # read where consumed (TF ref semantics)
+            self.lazy[op.outputs[0]] = self._call(i, op, outs)
+            return
+        for j, t in enumerate(op.inputs):
+            if t in self.lazy and j not in op.op_def.ref_inputs:
+                self.lines.append(self.lazy[t])
+        self.lines.append(self._call(i, op, outs))
+        dead = {self.names[t] for t in op.inputs if self.last_use.get(t) == i
+                and t not in self.fetched and t not in self.folded and t not in self.lazy
+                and self.names[t].startswith("t")}
+        if dead:
+            self.lines.append("del " + ", ".join(sorted(dead)))
+
+    def _result(self, t):
+        if not isinstance(t, Tensor):
+            return "None"
+        aliased = t in self.plan.feeds or t in self.folded or t.op.op_def.aliases
+        return f"{'_outc' if aliased else '_out'}({self.names[t]})"
+
+    def source(self):
+        reads = [self.lazy[t] for t in dict.fromkeys(self.plan.targets) if t in self.lazy]
+        body = "\n        ".join(self.lines + reads) or "pass"
+        results = [self._result(t) for t in self.plan.targets]
+        args = ", ".join(f"f{k}" for k in range(len(self.plan.feeds)))
+        return (f"def run({args}):\n    _i = -1\n    try:\n        {body}\n"
+                f"    except Exception as _e:\n        raise _fail(_i, _e) from None\n"
+                f"    return ({', '.join(results)}{',' if results else ''})\n")
 
 
 class Executable:
@@ -52,56 +116,14 @@ class Executable:
     def __init__(self, plan, state, backend, traced=False):
         self.plan, self.traced = plan, traced
         self.records = []  # traced runs: (op, start, duration_s, output_bytes)
-        env = {"_fail": KernelFailure, "_out": backend.fetch_result,
-               "_outc": backend.fetch_copy, "_clock": time.perf_counter,
-               "_rec": self._record, "_ops": plan.ops}
-        names, folded, lines = {}, set(), []
-        for k, t in enumerate(plan.feeds):
-            names[t] = f"f{k}"
-        fetched = {t for t in plan.targets if isinstance(t, Tensor)}
-        last_use = {t: i for i, op in enumerate(plan.ops) for j, t in enumerate(op.inputs)
-                    if j not in op.op_def.ref_inputs}
-        for i, op in enumerate(plan.ops):
-            outs = []
-            for t in op.outputs:
-                if t in names:  # fed: the op's own value for it is discarded
-                    outs.append("_")
-                else:
-                    names[t] = f"t{len(names)}"
-                    outs.append(names[t])
-            if not op.inputs and op.op_def.fold is not None and len(outs) == 1 and outs[0] != "_":
-                env[outs[0]] = backend.from_host(op.op_def.fold(op))
-                folded.add(op.outputs[0])
-                continue
-            env[f"k{i}"] = _bind(op, state, backend)
-            refs = op.op_def.ref_inputs  # variables named, not read: the kernel gets None
-            args = ("None" if j in refs else names[t] for j, t in enumerate(op.inputs))
-            call = f"k{i}({', '.join(args)})"
-            target = ", ".join(outs) if outs else "_"
-            if traced:
-                lines.append(f"_i = {i}; _s = _clock(); {target} = {call}; "
-                             f"_rec(_ops[{i}], _s, ({target}))")
-            else:
-                lines.append(f"_i = {i}; {target} = {call}")
-            dead = {names[t] for t in op.inputs if last_use.get(t) == i and t not in fetched
-                    and names[t].startswith("t") and t not in folded}
-            if dead:
-                lines.append("del " + ", ".join(sorted(dead)))
-        results = []
-        for t in plan.targets:
-            if isinstance(t, Tensor):
-                wrap = "_outc" if _needs_copy(t, plan, folded) else "_out"
-                results.append(f"{wrap}({names[t]})")
-            else:
-                results.append("None")
-        body = "\n        ".join(lines) or "pass"
-        src = (f"def run({', '.join(f'f{k}' for k in range(len(plan.feeds)))}):\n"
-               f"    _i = -1\n    try:\n        {body}\n"
-               f"    except Exception as _e:\n        raise _fail(_i, _e) from None\n"
-               f"    return ({', '.join(results)}{',' if results else ''})\n")
-        exec(compile(src, f"<plan {len(plan.ops)} ops>", "exec"), env)
+        gen = _Source(plan, state, backend, traced)
+        env = dict(gen.env, _fail=KernelFailure, _out=backend.fetch_result,
+                   _outc=backend.fetch_copy, _clock=time.perf_counter, _rec=self._record,
+                   _ops=plan.ops)
+        self.source = gen.source()
+        exec(compile(self.source, f"<plan {len(plan.ops)} ops>", "exec"), env)
         self._run = env["run"]
-        self.source = src
+        self._quiet = backend.quiet
 
     def _record(self, op, start, value):
         end = time.perf_counter()
@@ -111,7 +133,8 @@ class Executable:
 
     def __call__(self, feed_values):
         try:
-            return self._run(*feed_values)
+            with self._quiet():
+                return self._run(*feed_values)
         except KernelFailure as failure:
             raise op_error(self.plan.ops[failure.index], failure.error) from (
                 None if isinstance(failure.error, errors.OpError) else failure.error)

@@ -1,6 +1,7 @@
 """Fetch structures (any nesting of list/tuple/namedtuple/dict) and feed-value checking."""
 import numpy as np
 
+from ..framework.dtypes import encode_strings
 from ..framework.graph import Operation, Tensor
 
 
@@ -70,13 +71,6 @@ def resolve_feeds(graph, feed_dict):
     return tuple(tensors), values
 
 
-def _to_bytes(x):
-    return x.encode() if isinstance(x, str) else x
-
-
-_encode = np.frompyfunc(_to_bytes, 1, 1)
-
-
 def convert_feed(tensor, value):
     """`value` as an array of the tensor's dtype, checked against its static shape."""
     if isinstance(value, (Tensor, Operation)) or hasattr(value, "_as_graph_element"):
@@ -87,7 +81,7 @@ def convert_feed(tensor, value):
     dtype = tensor.dtype
     try:
         if dtype.name == "string":
-            array = _encode(np.asarray(value, dtype=object)).astype(object)
+            array = encode_strings(value)
         else:
             array = np.asarray(value, dtype=dtype.as_numpy_dtype)
     except (TypeError, ValueError, OverflowError) as e:

@@ -1,12 +1,10 @@
 """Session and InteractiveSession: variable values live here, plans are cached here."""
 import collections
-import threading
 
-import numpy as np
 
 from ..backends import NUMPY
 from ..framework import context, errors
-from ..framework.graph import Operation, Tensor
+from ..framework.graph import Tensor
 from . import fetches as fetch_lib
 from .config import ConfigProto, DeviceStepStats, NodeExecStats, RunOptions
 from .executor import Executable, RunState
@@ -29,7 +27,7 @@ class BaseSession:
         self._backend = NUMPY
         self._closed = False
         self._executables = {}
-        self._lock = threading.Lock()
+        self.plans_built = 0  # how many (re)compilations this session made; caching is visible
         self._context_managers = []
 
     graph = property(lambda self: self._graph)
@@ -68,6 +66,7 @@ class BaseSession:
             plan = build_plan(self._graph, targets, feeds, self._config)
             exe = Executable(plan, self._state, self._backend, traced)
             self._executables[key] = exe
+            self.plans_built += 1
         return exe
 
     def _fill_metadata(self, exe, run_metadata):
