@@ -10,17 +10,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(autouse=True)
 def _fresh_default_graph():
-    """Give every test a fresh default graph.
+    """Every test starts on a fresh default graph and must leave no graph or session
+    entered as default (a leak would silently change the next test's graph)."""
+    from tginteractive.framework import context
 
-    tginteractive is imported lazily so that collecting tests never depends on
-    the package importing cleanly. If a test (or a leaked context) left the
-    default-graph stack nested, reset_default_graph() refuses with an
-    AssertionError, as in TF1; the stack is then left alone.
-    """
-    import tginteractive
-
-    try:
-        tginteractive.reset_default_graph()
-    except AssertionError:
-        pass
+    context.reset_default_graph()
     yield
+    leaked = list(context._graph_stack), list(context._session_stack)
+    context._graph_stack.clear()
+    context._session_stack.clear()
+    assert leaked == ([], []), f"test left default graphs/sessions entered: {leaked}"

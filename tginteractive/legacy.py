@@ -9,15 +9,14 @@ _ALIASES = {  # old name -> (new name, note)
 
 
 def _deprecated(old, new, fn):
-    warned = []
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if not warned:
-            warned.append(True)
+        if not wrapper.warned:
+            wrapper.warned = True
             warnings.warn(f"tf.{old} is deprecated (removed in TF 1.0); use tf.{new}.",
                           DeprecationWarning, stacklevel=2)
         return fn(*args, **kwargs)
+    wrapper.warned = False
     return wrapper
 
 

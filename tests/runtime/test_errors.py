@@ -130,3 +130,15 @@ def test_construction_errors_name_op_and_shapes():
     with pytest.raises(ValueError, match=r"for 'add' \(op: 'AddV2'\) with input shapes: "
                                          r"\[3\], \[4\]"):
         tf.zeros([3]) + tf.zeros([4])
+
+
+def test_nan_producing_kernels_stay_silent_but_user_numpy_still_warns():
+    import warnings
+    x = tf.placeholder(tf.float32, [])
+    y = tf.log(x) + tf.sqrt(x)
+    with tf.Session() as sess, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        assert np.isnan(sess.run(y, {x: -1.0}))
+        assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
+        np.log(np.float32(-1.0))  # the user's own NumPy warnings are not affected
+        assert any(issubclass(w.category, RuntimeWarning) for w in caught)

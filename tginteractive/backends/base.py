@@ -8,8 +8,8 @@ class Backend:
     xp = None
 
     def quiet(self):
-        """A context manager silencing floating-point warnings (TF reports NaN/Inf only through
-        check_numerics, never as warnings)."""
+        """A context manager that silences floating-point warnings while a plan runs (TF
+        reports NaN/Inf only through check_numerics, never as warnings)."""
         raise NotImplementedError
 
     def from_host(self, value):

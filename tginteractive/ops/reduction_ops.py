@@ -99,10 +99,18 @@ Sum = _rdef("Sum", lambda xp, x, axis, keepdims: _int_safe(xp.sum, x, axis, keep
             lambda op, dy: [_spread(op, dy)])
 Mean = _rdef("Mean", lambda xp, x, axis, keepdims: _mean(xp, x, axis, keepdims),
              lambda op, dy: [_spread(op, dy / _reduced_count(op))])
-Max = _rdef("Max", lambda xp, x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
-            _minmax_grad)
-Min = _rdef("Min", lambda xp, x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
-            _minmax_grad)
+def _extreme(method, float_identity, int_limit):
+    """max/min whose empty reductions give TF's identity (-inf/+inf, or the integer limit)."""
+    def kernel(xp, x, axis, keepdims):
+        if x.size:
+            return getattr(x, method)(axis=axis, keepdims=keepdims)
+        start = float_identity if x.dtype.kind == "f" else getattr(xp.iinfo(x.dtype), int_limit)
+        return getattr(x, method)(axis=axis, keepdims=keepdims, initial=start)
+    return kernel
+
+
+Max = _rdef("Max", _extreme("max", -np.inf, "min"), _minmax_grad)
+Min = _rdef("Min", _extreme("min", np.inf, "max"), _minmax_grad)
 Prod = _rdef("Prod", lambda xp, x, axis, keepdims: _int_safe(xp.prod, x, axis, keepdims),
              _prod_grad)
 Any = _rdef("Any", lambda xp, x, axis, keepdims: xp.any(x, axis=axis, keepdims=keepdims),
@@ -124,7 +132,8 @@ def _mean(xp, x, axis, keepdims):
         return (total // count if x.dtype.kind == "u" else
                 xp.trunc(total / count).astype(x.dtype))
     total = xp.sum(x, axis=axis, keepdims=keepdims)  # np.mean's Python overhead is ~5us
-    return (total / (x.size // max(total.size, 1) or 1)).astype(x.dtype, copy=False)
+    count = x.size // total.size if total.size else 1  # an empty input gives 0/0 = NaN, as TF
+    return (total / count).astype(x.dtype, copy=False)
 
 
 def _static_axis(input, axis, what="axis"):

@@ -48,10 +48,36 @@ class FetchMapper:
         return self._build(results)
 
 
+_ELEMENTS = (Tensor, Operation)
+
+
+def _in_graph(x, graph):
+    cls = x.__class__
+    return (cls is Tensor and x.op.graph is graph) or (cls is Operation and x.graph is graph)
+
+
+def flat_fetches(graph, fetches):
+    """Fast path for the common fetches: (targets, build) for a Tensor/Operation of `graph` or
+    a plain list/tuple of them; (None, None) for anything else (use FetchMapper)."""
+    if _in_graph(fetches, graph):
+        return (fetches,), _first
+    cls = fetches.__class__
+    if (cls is list or cls is tuple) and all(_in_graph(f, graph) for f in fetches):
+        return tuple(fetches), (list if cls is list else tuple)
+    return None, None
+
+
+def _first(results):
+    return results[0]
+
+
 def resolve_feeds(graph, feed_dict):
     """(tuple of fed Tensors, list of values), with keys resolved against `graph`."""
     if not feed_dict:
         return (), []
+    keys = tuple(feed_dict)
+    if all(k.__class__ is Tensor and k.op.graph is graph for k in keys):
+        return keys, list(feed_dict.values())
     tensors, values = [], []
     for key, value in feed_dict.items():
         if isinstance(key, (tuple, list)):

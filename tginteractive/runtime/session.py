@@ -44,15 +44,18 @@ class BaseSession:
             exe = self._executables.get((fetches,))
             if exe is not None and exe.plan.version == self._graph._version:
                 return exe(())[0]
-        mapper = fetch_lib.FetchMapper(self._graph, fetches)
+        targets, build = fetch_lib.flat_fetches(self._graph, fetches)
+        if targets is None:
+            mapper = fetch_lib.FetchMapper(self._graph, fetches)
+            targets, build = tuple(mapper.targets), mapper.build
         feeds, values = fetch_lib.resolve_feeds(self._graph, feed_dict)
         traced = options is not None and options.trace_level == RunOptions.FULL_TRACE
-        exe = self._executable(tuple(mapper.targets), feeds, traced)
+        exe = self._executable(targets, feeds, traced)
         values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, values)]
         results = exe(values)
         if traced and run_metadata is not None:
             self._fill_metadata(exe, run_metadata)
-        return mapper.build(results)
+        return build(results)
 
     def _executable(self, targets, feeds, traced=False):
         key = (targets + ("|",) + feeds) if feeds else targets
