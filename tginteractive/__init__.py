@@ -22,14 +22,16 @@ from .ops.indexing_ops import *  # noqa: F401,F403
 from .ops.linalg_ops import matmul  # noqa: F401
 from .ops.manip_ops import *  # noqa: F401,F403
 from .ops.math_ops import *  # noqa: F401,F403
+from .ops.pad_ops import *  # noqa: F401,F403
 from .ops.random_ops import *  # noqa: F401,F403
 from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.scan_ops import *  # noqa: F401,F403
+from .ops.sequence_ops import *  # noqa: F401,F403
 from .ops.variables import *  # noqa: F401,F403
 from .autodiff import gradients  # noqa: F401
 from .runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
 from .runtime.session import InteractiveSession, Session  # noqa: F401
-from . import nn, train  # noqa: F401,E402
+from . import math, nn, random, train  # noqa: F401,E402
 from . import legacy as _legacy  # noqa: E402
 
 _legacy.install(globals())

@@ -5,7 +5,6 @@ broadcasting ops are summed back to their input's shape, fan-in is aggregated wi
 and integer tensors, stop_gradients and non-differentiable ops end the backward pass.
 """
 from .framework.context import name_scope
-from .framework.graph import Tensor
 from .framework.registry import convert_to_tensor
 from .ops.array_ops import SumLike, constant, ones_like, reshape
 from .ops.math_ops import add_n

@@ -75,6 +75,28 @@ def test_reshape_infers_minus_one_and_rejects_bad_sizes():
     assert tf.reshape(y, [-1, 2]).shape.as_list() == [None, 2]
 
 
+def test_reshape_to_a_stacked_shape_infers_minus_one_symbolically():
+    x = tf.placeholder(tf.float32, [None, 6])
+    r = tf.reshape(x, [tf.shape(x)[0], 2, -1])  # tf.shape(x)[0] cancels x's unknown dim
+    assert r.shape.as_list() == [None, 2, 3]
+    assert tf.reshape(x, [tf.shape(x)[0], -1]).shape.as_list() == [None, 6]
+    n = tf.placeholder(tf.int32, [])
+    assert tf.reshape(x, [n, 2, -1]).shape.as_list() == [None, 2, None]  # never -1
+    assert tf.reshape(x, [tf.shape(x)[0], 4, -1]).shape.as_list() == [None, 4, None]
+    with tf.Session() as sess:
+        assert sess.run(r, {x: np.zeros((5, 6))}).shape == (5, 2, 3)
+
+
+def test_reshape_to_a_shape_op_takes_its_partial_static_shape():
+    x = tf.placeholder(tf.float32, [None, 6])
+    y = tf.placeholder(tf.float32, [None, 3, 2])
+    assert tf.reshape(x, tf.shape(y)).shape.as_list() == [None, 3, 2]
+    assert tf.fill(tf.shape(y), 0.0).shape.as_list() == [None, 3, 2]
+    assert tf.broadcast_to(1.0, tf.shape(y)).shape.as_list() == [None, 3, 2]
+    unknown_rank = tf.placeholder(tf.float32)
+    assert tf.reshape(x, tf.shape(unknown_rank)).shape.ndims is None
+
+
 def test_reshape_runtime_error_names_op():
     x = tf.placeholder(tf.float32, [None])
     r = tf.reshape(x, [2, 2], name="to_square")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tginteractive as tf
-from tginteractive.ops import manip_ops
+from tginteractive.ops import manip_ops, pad_ops
 from tests.ops.harness import Spec, run_spec, spec_id
 
 R = np.random.RandomState(7)
@@ -62,10 +62,10 @@ SPECS = [
          lambda x: np.pad(x, P2, "reflect")),
     Spec("MirrorPad", lambda x: tf.pad(x, [[2, 3]], "SYMMETRIC"), [f64(3)],
          lambda x: np.pad(x, [[2, 3]], "symmetric"), name="MirrorPad-symmetric"),
-    Spec("MirrorPadGrad", lambda dy: manip_ops.MirrorPadGrad(
+    Spec("MirrorPadGrad", lambda dy: pad_ops.MirrorPadGrad(
         dy, tf.constant(P2), mode="REFLECT"), [f64(6, 5)],
          lambda dy: mirror_pad_adjoint(dy, P2, "REFLECT")),
-    Spec("MirrorPadGrad", lambda dy: manip_ops.MirrorPadGrad(
+    Spec("MirrorPadGrad", lambda dy: pad_ops.MirrorPadGrad(
         dy, tf.constant([[2, 2]]), mode="SYMMETRIC"), [f64(6)],
          lambda dy: mirror_pad_adjoint(dy, [[2, 2]], "SYMMETRIC"),
          name="MirrorPadGrad-symmetric"),

@@ -4,7 +4,7 @@ import os
 import re
 import sys
 
-from . import device_spec, dtypes, shapes
+from . import device_spec, shapes
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")

@@ -1,4 +1,4 @@
 """The op library. Each op is defined once: shape rule, `xp` kernel and gradient, adjacent."""
 from . import (array_ops, clip_ops, control_flow_ops, indexing_ops, linalg_ops,  # noqa: F401
-               manip_ops, math_ops, nn_ops, random_ops, reduction_ops, scan_ops,
-               training_ops, variables)
+               loss_ops, manip_ops, math_ops, nn_ops, pad_ops, random_ops, reduction_ops,
+               scan_ops, sequence_ops, training_ops, variables)

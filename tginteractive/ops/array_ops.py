@@ -5,8 +5,9 @@ from ..framework import dtypes, registry
 from ..framework.context import get_default_graph, name_scope
 from ..framework.graph import Tensor
 from ..framework.registry import constant_value, convert_to_tensor, defop
-from ..framework.shapes import TensorShape, as_shape, unknown_shape
-from .shape_rules import same_shape
+from ..framework.shapes import TensorShape, as_shape
+from .op_utils import known_ints, shape_entry, shape_from_tensor
+from .shape_rules import broadcast_shapes, same_shape
 
 __all__ = [
     "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
@@ -167,18 +168,6 @@ def rank(input, name=None):
     return Rank(input, name=name)
 
 
-def shape_from_tensor(shape_tensor, rank=None):
-    """Static TensorShape described by a 1-D int tensor (partially known values → None)."""
-    value = constant_value(shape_tensor)
-    if value is not None:
-        return TensorShape([None if d < 0 else int(d) for d in np.reshape(value, [-1])])
-    if shape_tensor.op.type == "Pack":
-        return TensorShape([None if constant_value(t) is None else int(constant_value(t))
-                            for t in shape_tensor.op.inputs])
-    n = shape_tensor.shape.dims[0] if shape_tensor.shape.ndims == 1 else rank
-    return unknown_shape(n)
-
-
 def as_shape_tensor(shape, name="shape"):
     """A 1-D int32 tensor from a list (which may hold scalar tensors), a tuple or a tensor."""
     if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
@@ -191,25 +180,41 @@ def as_shape_tensor(shape, name="shape"):
 
 # ---- Reshape / BroadcastTo ----------------------------------------------------------------
 def _reshape_shape(op):
-    x, target = op.inputs[0].shape, shape_from_tensor(op.inputs[1])
-    if target.dims is None:
-        return target
-    dims = list(target.dims)
-    if constant_value(op.inputs[1]) is not None and -1 in constant_value(op.inputs[1]):
-        unknown = dims.index(None)
-        known = int(np.prod([d for d in dims if d is not None]))
-        n = x.num_elements()
-        if n is not None:
-            if known == 0 or n % known:
-                raise ValueError(f"Cannot reshape a tensor with {n} elements to shape "
-                                 f"{_listed(target)}")
-            dims[unknown] = n // known
+    x, target = op.inputs[0], op.inputs[1]
+    out, values = shape_from_tensor(target), known_ints(target)
+    if out.dims is not None and values is not None and -1 in values:
+        dims = list(out.dims)
+        dims[values.index(-1)] = _inferred_dim(x, target, values, out)
         return TensorShape(dims)
-    n, m = x.num_elements(), TensorShape(dims).num_elements()
+    n, m = x.shape.num_elements(), out.num_elements()
     if n is not None and m is not None and n != m:
-        raise ValueError(f"Cannot reshape a tensor with {n} elements to shape {dims} "
-                         f"({m} elements)")
-    return TensorShape(dims)
+        raise ValueError(f"Cannot reshape a tensor with {n} elements to shape "
+                         f"{list(out.dims)} ({m} elements)")
+    return out
+
+
+def _inferred_dim(x, target, values, out):
+    """The size a reshape of `x` to `values` gives its -1 entry, or None when not known at
+    build time. An entry tf.shape(x)[i] cancels x's unknown dim i, as in TF: reshaping
+    x [None, 6] to [tf.shape(x)[0], 2, -1] gives [None, 2, 3]."""
+    if x.shape.dims is None:
+        return None
+    at, matched = values.index(-1), {}
+    for k, t in enumerate(target.op.inputs if target.op.type == "Pack" else ()):
+        entry = shape_entry(t)
+        if values[k] is None and entry is not None and entry[0] is x \
+                and entry[1] not in matched.values():
+            matched[k] = entry[1]
+    rest = [v for k, v in enumerate(values) if k != at and k not in matched]
+    size = [d for i, d in enumerate(x.shape.dims) if i not in matched.values()]
+    if None in rest or None in size:
+        return None
+    known, n = int(np.prod([v for v in rest if v >= 0])), int(np.prod(size))
+    if known == 0 or n % known:
+        if matched:
+            return None  # not a whole number: the reshape fails when it runs
+        raise ValueError(f"Cannot reshape a tensor with {n} elements to shape {_listed(out)}")
+    return n // known
 
 
 def _listed(shape):
@@ -226,7 +231,6 @@ def reshape(tensor, shape, name=None):
 
 
 def _broadcast_to_shape(op):
-    from .shape_rules import broadcast_shapes
     target = shape_from_tensor(op.inputs[1])
     merged = broadcast_shapes(op.inputs[0].shape, target)
     return target if target.dims is not None else merged

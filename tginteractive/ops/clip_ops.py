@@ -11,6 +11,7 @@ from ..framework.context import name_scope
 from ..framework.registry import convert_to_tensor
 from .array_ops import cast, constant, identity, ones_like, size
 from .math_ops import add_n, greater, maximum, minimum, rsqrt, sqrt, square, where
+from .op_utils import check_floating
 from .reduction_ops import reduce_sum
 
 __all__ = [
@@ -25,12 +26,6 @@ def _check_no_broadcast(t, result, what):
         raise ValueError(f"Shapes {t.shape} and {result.shape} are incompatible: the {what} "
                          f"arguments would broadcast '{t.name}' to a larger shape. Give "
                          f"them a shape that broadcasts to {t.shape}.")
-
-
-def _check_floating(t, fn):
-    if not t.dtype.is_floating:
-        raise TypeError(f"{fn} needs a floating-point tensor; '{t.name}' has dtype "
-                        f"{t.dtype.name}. Use tf.cast(t, tf.float32) first.")
 
 
 def _check_sequence(t_list, fn):
@@ -61,7 +56,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     """t * clip_norm / max(||t||_2, clip_norm), the L2 norm taken over `axes` (default all)."""
     with name_scope(name, "clip_by_norm", [t, clip_norm]) as name:
         values = convert_to_tensor(t, name="t")
-        _check_floating(values, "clip_by_norm")
+        check_floating(values, "clip_by_norm", "t")
         l2norm = _safe_norm(reduce_sum(values * values, axes, keepdims=True))
         intermediate = values * clip_norm
         _check_no_broadcast(values, intermediate, "clip_norm")
@@ -76,7 +71,7 @@ def global_norm(t_list, name=None):
     with name_scope(name, "global_norm", t_list) as name:
         values = [convert_to_tensor(t) for t in t_list if t is not None]
         for v in values:
-            _check_floating(v, "global_norm")
+            check_floating(v, "global_norm", "t")
         if not values:
             return sqrt(constant(0.0, dtypes.float32), name="global_norm")
         squared = add_n([reduce_sum(square(v)) for v in values])
@@ -111,7 +106,7 @@ def clip_by_average_norm(t, clip_norm, name=None):
     Unlike TF, the element count is cast to t's dtype, so float64 tensors work too."""
     with name_scope(name, "clip_by_average_norm", [t, clip_norm]) as name:
         t = convert_to_tensor(t, name="t")
-        _check_floating(t, "clip_by_average_norm")
+        check_floating(t, "clip_by_average_norm", "t")
         n_element = cast(size(t), t.dtype)
         l2norm_inv = rsqrt(reduce_sum(t * t))
         one = constant(1.0, t.dtype)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..framework import dtypes, errors
 from ..framework.context import control_dependencies, get_default_graph, name_scope
-from ..framework.graph import Operation, Tensor
+from ..framework.graph import Tensor
 from ..framework.registry import convert_to_tensor, defop
 from .array_ops import Identity, NoOp, identity
 from .shape_rules import same_shape
@@ -33,7 +33,7 @@ def group(*inputs, name=None):
 
 def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 - TF's public name
     """Identities of `tensors` that are only available once all of them are computed."""
-    with name_scope(name, "tuple", [t for t in tensors if t is not None]) as scope:
+    with name_scope(name, "tuple", [t for t in tensors if t is not None]):
         gate = group(*[t for t in tensors if t is not None], *(control_inputs or []),
                      name="control_dependency")
         with control_dependencies([gate]):

@@ -1,4 +1,4 @@
-"""Indexing: `Tensor.__getitem__`/strided_slice, slice, gather, gather_nd, one_hot and range.
+"""Indexing: `Tensor.__getitem__`/strided_slice, slice, gather and gather_nd.
 
 Gradients are dense: gather's gradient is a scatter-add of dy into zeros of the params' shape
 (GatherGrad), not TF's IndexedSlices, so an embedding table's gradient is as big as the table.
@@ -10,15 +10,15 @@ import numbers
 import numpy as np
 
 from ..framework import dtypes, errors, graph
-from ..framework.context import name_scope
 from ..framework.registry import constant_value, convert_to_tensor, defop
 from ..framework.shapes import TensorShape, unknown_shape
-from .array_ops import cast, shape
-from .manip_ops import Pad, fold_by_kernel, int32_tensor, is_tensor_like, partial_ints, \
-    stack, static_int
+from .array_ops import shape
+from .manip_ops import int32_tensor, stack
+from .op_utils import fold_by_kernel, is_tensor_like, partial_ints, shape_entry, static_int
+from .pad_ops import Pad
 from .shape_rules import normalize_axis
 
-__all__ = ["strided_slice", "slice", "gather", "gather_nd", "one_hot", "range", "newaxis"]
+__all__ = ["strided_slice", "slice", "gather", "gather_nd", "newaxis"]
 newaxis = None
 _FULL = ("slice", None, None, None)
 _BAD_INDEX = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
@@ -133,12 +133,9 @@ def _strided_slice_grad_kernel(xp, dy, like, *index_values, spec):
 def _fold_strided_slice(op):
     """Also knows `tf.shape(x)[i]` when only dim i of x is known at build time."""
     value = fold_by_kernel(op)
-    x, spec = op.inputs[0], op.attrs["spec"]
-    if value is None and x.op.type == "Shape" and len(spec) == 1 and spec[0][0] == "index" \
-            and isinstance(spec[0][1], int) and x.op.inputs[0].shape.dims is not None:
-        dims = x.op.inputs[0].shape.dims
-        if -len(dims) <= spec[0][1] < len(dims) and dims[spec[0][1]] is not None:
-            return np.array(dims[spec[0][1]], dtype=x.dtype.as_numpy_dtype)
+    entry = shape_entry(op.outputs[0]) if value is None else None
+    if entry is not None and entry[0].shape.dims[entry[1]] is not None:
+        return np.array(entry[0].shape.dims[entry[1]], dtype=op.inputs[0].dtype.as_numpy_dtype)
     return value
 
 
@@ -373,95 +370,3 @@ def gather_nd(params, indices, name=None, batch_dims=0):
         raise NotImplementedError("gather_nd with batch_dims != 0 is not supported.")
     return GatherNd(convert_to_tensor(params), _indices(indices, "GatherNd"),
                     name=name or "GatherNd")
-
-
-# ---- OneHot / Range (not differentiable) ------------------------------------------------------
-def _one_hot_shape(op):
-    i, depth = op.inputs[0].shape, constant_value(op.inputs[1])
-    if i.dims is None:
-        return unknown_shape()
-    axis = normalize_axis(op.attrs["axis"], len(i.dims) + 1)
-    d = None if depth is None else int(depth)
-    return TensorShape(i.dims[:axis] + (d,) + i.dims[axis:])
-
-
-def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
-    if depth < 0:
-        raise errors.InvalidArgumentError(None, None, f"depth must be non-negative, got {depth}")
-    hot = xp.moveaxis(indices[..., None] == xp.arange(int(depth)), -1, axis)
-    return xp.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
-
-
-OneHot = defop("OneHot", shape=_one_hot_shape, dtype=lambda op: op.inputs[2].dtype,
-               kernel=_one_hot_kernel, differentiable=False)
-
-
-def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    """A new axis (last by default) of size depth: on_value at each index, else off_value."""
-    indices = convert_to_tensor(indices)
-    if not indices.dtype.is_integer:
-        raise TypeError(f"one_hot indices must be integers, got '{indices.name}' of type "
-                        f"{indices.dtype.name}")
-    given = [v.dtype for v in (on_value, off_value) if is_tensor_like(v)]
-    dtype = dtypes.as_dtype(dtype or (given[0] if given else dtypes.float32))
-    if any(d is not dtype for d in given):
-        raise TypeError(f"on_value/off_value dtypes {[d.name for d in given]} do not match "
-                        f"the one_hot dtype {dtype.name}")
-    axis = -1 if axis is None else static_int(axis, "one_hot axis")
-    if axis < -1:
-        raise ValueError(f"one_hot axis must be >= -1, got {axis}")
-    with name_scope(name, "one_hot", [indices]) as scope:
-        on = convert_to_tensor(1 if on_value is None else on_value, dtype=dtype, name="on_value")
-        off = convert_to_tensor(0 if off_value is None else off_value, dtype=dtype,
-                                name="off_value")
-        depth = cast(convert_to_tensor(depth, name="depth"), dtypes.int32)
-        return OneHot(indices, depth, on, off, axis=axis, name=scope)
-
-
-def _range_length(start, limit, delta):
-    start, limit, delta = (np.asarray(v).item() for v in (start, limit, delta))
-    if delta == 0:
-        raise ValueError(f"Requires delta != 0: {delta}")
-    if (delta > 0 and start > limit) or (delta < 0 and start < limit):
-        raise ValueError(f"Requires start {'<=' if delta > 0 else '>='} limit when delta "
-                         f"{'>' if delta > 0 else '<'} 0: {start}/{limit}")
-    return int(np.ceil((limit - start) / delta))
-
-
-def _range_shape(op):
-    values = [constant_value(t) for t in op.inputs]
-    return TensorShape([None if any(v is None for v in values) else _range_length(*values)])
-
-
-def _range_kernel(xp, start, limit, delta):
-    try:
-        n = _range_length(start.item(), limit.item(), delta.item())
-    except ValueError as e:
-        raise errors.InvalidArgumentError(None, None, str(e)) from None
-    return (start + xp.arange(n, dtype=start.dtype) * delta).astype(start.dtype, copy=False)
-
-
-Range = defop("Range", shape=_range_shape, kernel=_range_kernel, fold=fold_by_kernel,
-              differentiable=False)
-_RANGE_DTYPES = [dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64]
-
-
-def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
-    """TF1's range: without dtype, the widest of the arguments' dtypes (int32 < int64 <
-    float32 < float64; Python ints are int32, Python floats float32)."""
-    if limit is None:
-        start, limit = 0, start
-    args = [start, limit, delta]
-    if dtype is None:
-        found = [convert_to_tensor(a).dtype if is_tensor_like(a) else dtypes.dtype_of_value(a)
-                 for a in args]
-        if any(d not in _RANGE_DTYPES for d in found):
-            raise TypeError(f"tf.range arguments must be int32/int64/float32/float64, got "
-                            f"{[d.name for d in found]}")
-        dtype = max(found, key=_RANGE_DTYPES.index)
-    dtype = dtypes.as_dtype(dtype)
-    with name_scope(name, "Range", [a for a in args if is_tensor_like(a)]) as scope:
-        tensors = [cast(convert_to_tensor(a), dtype) if is_tensor_like(a) else
-                   convert_to_tensor(np.asarray(a).astype(dtype.as_numpy_dtype), name=n)
-                   for a, n in zip(args, ("start", "limit", "delta"))]
-        return Range(*tensors, name=scope)

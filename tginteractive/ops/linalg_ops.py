@@ -21,24 +21,29 @@ def _matmul_shape(op):
     return TensorShape([m, n])
 
 
-def _matmul_grad(op, dy):
-    a, b = op.inputs
-    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
-    if not ta and not tb:
-        return [matmul(dy, b, transpose_b=True), matmul(a, dy, transpose_a=True)]
-    if not ta and tb:
-        return [matmul(dy, b), matmul(dy, a, transpose_a=True)]
-    if ta and not tb:
-        return [matmul(b, dy, transpose_b=True), matmul(a, dy)]
-    return [matmul(b, dy, transpose_a=True, transpose_b=True),
-            matmul(dy, a, transpose_a=True, transpose_b=True)]
+def _product_grad(attr_a, attr_b):
+    """The gradient builder of MatMul / BatchMatMulV2, whose operand flags (transpose or
+    adjoint: the same for real dtypes) are the attrs `attr_a` and `attr_b`."""
+    def grad(op, dy):
+        a, b = op.inputs
+        ta, tb = op.attrs[attr_a], op.attrs[attr_b]
+        if not ta and not tb:
+            return [matmul(dy, b, transpose_b=True), matmul(a, dy, transpose_a=True)]
+        if not ta and tb:
+            return [matmul(dy, b), matmul(dy, a, transpose_a=True)]
+        if ta and not tb:
+            return [matmul(b, dy, transpose_b=True), matmul(a, dy)]
+        return [matmul(b, dy, transpose_a=True, transpose_b=True),
+                matmul(dy, a, transpose_a=True, transpose_b=True)]
+    return grad
 
 
 def _matmul_kernel(xp, a, b, transpose_a, transpose_b):
     return xp.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
 
 
-MatMul = defop("MatMul", shape=_matmul_shape, kernel=_matmul_kernel, grad=_matmul_grad)
+MatMul = defop("MatMul", shape=_matmul_shape, kernel=_matmul_kernel,
+               grad=_product_grad("transpose_a", "transpose_b"))
 
 
 def _batch_shape(op):
@@ -59,23 +64,10 @@ def _swap(xp, x, flag):
     return xp.swapaxes(x, -1, -2) if flag else x
 
 
-def _batch_grad(op, dy):
-    a, b = op.inputs
-    ax, ay = op.attrs["adj_x"], op.attrs["adj_y"]
-    if not ax and not ay:
-        return [matmul(dy, b, adjoint_b=True), matmul(a, dy, adjoint_a=True)]
-    if not ax and ay:
-        return [matmul(dy, b), matmul(dy, a, adjoint_a=True)]
-    if ax and not ay:
-        return [matmul(b, dy, adjoint_b=True), matmul(a, dy)]
-    return [matmul(b, dy, adjoint_a=True, adjoint_b=True),
-            matmul(dy, a, adjoint_a=True, adjoint_b=True)]
-
-
 BatchMatMulV2 = defop("BatchMatMulV2", shape=_batch_shape, broadcasting=True,
                       kernel=lambda xp, a, b, adj_x, adj_y: xp.matmul(_swap(xp, a, adj_x),
                                                                        _swap(xp, b, adj_y)),
-                      grad=_batch_grad)
+                      grad=_product_grad("adj_x", "adj_y"))
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,

@@ -1,95 +1,21 @@
-"""Shape manipulation: transpose, expand_dims/squeeze, concat/split, stack/unstack, tile, pad,
-reverse, meshgrid. Axes, perms and split sizes are static Python ints (attrs); `multiples` and
-`paddings` are int tensors whose values, when known at build time, give static shapes."""
+"""Shape manipulation: transpose, expand_dims/squeeze, concat/split, stack/unstack, tile,
+reverse, meshgrid. Axes, perms and split sizes are static Python ints (attrs); `multiples` is
+an int tensor whose values, when known at build time, give static shapes. (tf.pad: pad_ops.)"""
 import numpy as np
 
-from ..framework import dtypes, errors, graph, registry
+from ..framework import dtypes, errors
 from ..framework.context import name_scope
 from ..framework.registry import constant_value, convert_to_tensor, defop
 from ..framework.shapes import TensorShape, unknown_shape
 from .array_ops import broadcast_to, cast, identity, reshape, shape, size
-from .shape_rules import normalize_axis
+from .op_utils import (as_list, fold_by_kernel, is_tensor_like, kernel_axis, partial_ints,
+                       same_dtype, static_int, static_ints)
+from .shape_rules import merged_shape, normalize_axis
 
 __all__ = [
-    "transpose", "expand_dims", "squeeze", "concat", "split", "stack", "unstack", "tile", "pad",
+    "transpose", "expand_dims", "squeeze", "concat", "split", "stack", "unstack", "tile",
     "reverse", "reverse_v2", "meshgrid",
 ]
-_FOLD_LIMIT = 4096  # constant_value() folds ops only over inputs this small (elements)
-
-
-# ---- helpers shared with indexing_ops ------------------------------------------------------
-def is_tensor_like(value):
-    return isinstance(value, graph.Tensor) or any(isinstance(value, t)
-                                                  for t, _ in registry._conversions)
-
-
-def static_ints(value, what):
-    """`value` (ints, or a tensor known at build time) as a tuple of Python ints."""
-    if is_tensor_like(value):
-        tensor = convert_to_tensor(value)
-        value = constant_value(tensor)
-        if value is None:
-            raise NotImplementedError(f"{what} must be known when the graph is built (got "
-                                      f"tensor '{tensor.name}'); pass Python ints.")
-    array = np.asarray(value)
-    if array.size and array.dtype.kind not in "iu":
-        raise TypeError(f"{what} must be integers, got {value!r}")
-    return tuple(int(v) for v in array.reshape(-1))
-
-
-def static_int(value, what):
-    ints = static_ints(value, what)
-    if isinstance(value, (list, tuple)) or len(ints) != 1:
-        raise TypeError(f"{what} must be a single integer, got {value!r}")
-    return ints[0]
-
-
-def partial_ints(tensor, n):
-    """The values of a 1-D int tensor of length n as ints, None where unknown at build time."""
-    value = constant_value(tensor)
-    if value is not None:
-        return [int(v) for v in np.reshape(value, [-1])]
-    if tensor.op.type == "Pack":
-        return [None if constant_value(t) is None else int(constant_value(t))
-                for t in tensor.op.inputs]
-    if tensor.op.type == "Shape" and tensor.op.inputs[0].shape.dims is not None:
-        return list(tensor.op.inputs[0].shape.dims)
-    return [None] * n
-
-
-def fold_by_kernel(op):
-    """The op's value when all its (small) inputs are known at build time, else None."""
-    values = [constant_value(t) for t in op.inputs]
-    if any(v is None for v in values) or sum(np.size(v) for v in values) > _FOLD_LIMIT:
-        return None
-    try:
-        out = op.op_def.kernel(np, *values, **op.attrs)
-    except (errors.OpError, ValueError, IndexError, TypeError):
-        return None  # the error is reported when the graph runs
-    return tuple(np.array(o) for o in out) if isinstance(out, tuple) else np.array(out)
-
-
-def as_list(out):
-    return list(out) if isinstance(out, tuple) else [out]
-
-
-def same_dtype(values, op_type):
-    """Convert `values` to Tensors of one dtype (Python values take the first tensor's)."""
-    first = next((convert_to_tensor(v) for v in values if is_tensor_like(v)), None)
-    dtype = None if first is None else first.dtype
-    tensors = [convert_to_tensor(v, dtype=None if is_tensor_like(v) else dtype) for v in values]
-    for t in tensors:
-        if t.dtype is not tensors[0].dtype:
-            raise TypeError(f"{op_type} inputs must all have the same dtype: '{t.name}' is "
-                            f"{t.dtype.name}, '{tensors[0].name}' is {tensors[0].dtype.name}.")
-    return tensors
-
-
-def _kernel_axis(axis, ndim, op_type):
-    if not -ndim <= axis < ndim:
-        raise errors.InvalidArgumentError(None, None, f"{op_type}: axis {axis} is out of "
-                                          f"range for a tensor of rank {ndim}")
-    return axis % ndim
 
 
 def _reshape_like(dy, x):
@@ -167,7 +93,7 @@ def _squeeze_shape(op):
 
 
 def _squeeze_kernel(xp, x, squeeze_dims):
-    axes = {_kernel_axis(a, x.ndim, "Squeeze") for a in squeeze_dims}
+    axes = {kernel_axis(a, x.ndim, "Squeeze") for a in squeeze_dims}
     for a in sorted(axes):
         if x.shape[a] != 1:
             raise errors.InvalidArgumentError(None, None, f"Can not squeeze dim[{a}], "
@@ -275,7 +201,7 @@ def _split_shape(op):
 
 
 def _split_kernel(xp, x, axis, num_split, size_splits):
-    axis = _kernel_axis(axis, x.ndim, "Split")
+    axis = kernel_axis(axis, x.ndim, "Split")
     sizes = split_sizes(x.shape[axis], num_split, size_splits)
     return tuple(xp.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
 
@@ -303,9 +229,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
 
 # ---- Pack / Unpack ------------------------------------------------------------------------
 def _pack_shape(op):
-    merged = unknown_shape()
-    for t in op.inputs:
-        merged = merged.merge_with(t.shape)
+    merged = merged_shape(op)
     if merged.dims is None:
         return unknown_shape()
     axis = normalize_axis(op.attrs["axis"], len(merged.dims) + 1)
@@ -336,7 +260,7 @@ def _unpack_shape(op):
 
 
 def _unpack_kernel(xp, x, num, axis):
-    axis = _kernel_axis(axis, x.ndim, "Unpack")
+    axis = kernel_axis(axis, x.ndim, "Unpack")
     if x.shape[axis] != num:
         raise errors.InvalidArgumentError(None, None, f"Input dimension {axis} has size "
                                           f"{x.shape[axis]}, but num={num}")
@@ -420,106 +344,6 @@ def int32_tensor(value, name):
 def _holds_tensor(value):
     return is_tensor_like(value) or (isinstance(value, (list, tuple))
                                      and any(_holds_tensor(v) for v in value))
-
-
-# ---- Pad / MirrorPad / MirrorPadGrad --------------------------------------------------------
-def _pad_widths(paddings, shape, mode, sign=1):
-    """Validated [(before, after)] per dim; `shape` is the unpadded shape (None = unknown)."""
-    paddings = np.asarray(paddings)
-    if paddings.shape != (len(shape), 2):
-        raise ValueError(f"paddings must be a matrix of shape [{len(shape)}, 2] (one row per "
-                         f"input dimension), got shape {list(paddings.shape)}")
-    if (paddings < 0).any():
-        raise ValueError(f"paddings must be non-negative, got {paddings.tolist()}")
-    limit = {"REFLECT": 1, "SYMMETRIC": 0}.get(mode)
-    for d, (a, b) in zip(shape, paddings.tolist()):
-        if sign < 0 and d is not None:  # `shape` is the padded shape: recover the original
-            d -= a + b
-            if d < 0:
-                raise ValueError(f"paddings {a}, {b} are larger than the padded dimension")
-        if limit is not None and d is not None and max(a, b) > d - limit:
-            raise ValueError(f"paddings must be no greater than the dimension size"
-                             f"{' - 1' if limit else ''}: {a}, {b} greater than {d - limit}")
-    return [tuple(row) for row in paddings.tolist()]
-
-
-def _padded_shape(op, sign=1):
-    x, p = op.inputs[0].shape, op.inputs[1]
-    n = x.ndims if x.ndims is not None else (p.shape.dims[0] if p.shape.ndims == 2 else None)
-    if n is None:
-        return unknown_shape()
-    value = constant_value(p)
-    if value is None:
-        return unknown_shape(n)
-    dims = x.dims if x.dims is not None else (None,) * n
-    widths = _pad_widths(value, dims, op.attrs.get("mode"), sign)
-    return TensorShape(None if d is None else d + sign * (a + b) for d, (a, b) in zip(dims, widths))
-
-
-def _pad_kernel(xp, x, paddings, constant_values):
-    widths = _runtime(_pad_widths, paddings.tolist(), x.shape, None)
-    return xp.pad(x, widths, mode="constant", constant_values=constant_values)
-
-
-def _mirror_pad_kernel(xp, x, paddings, mode):
-    widths = _runtime(_pad_widths, paddings.tolist(), x.shape, mode)
-    return xp.pad(x, widths, mode="reflect" if mode == "REFLECT" else "symmetric")
-
-
-def _mirror_pad_grad_kernel(xp, dy, paddings, mode):
-    """Fold each mirrored border of dy back onto the positions it was copied from."""
-    widths = _runtime(_pad_widths, paddings.tolist(), dy.shape, mode, -1)
-    offset = 1 if mode == "REFLECT" else 0
-    g = dy
-    for axis, (a, b) in enumerate(widths):
-        g = xp.moveaxis(g, axis, 0)
-        n = g.shape[0] - a - b
-        core = g[a:a + n].copy()
-        core[offset:offset + a] += g[:a][::-1]
-        core[n - offset - b:n - offset] += g[a + n:][::-1]
-        g = xp.moveaxis(core, 0, axis)
-    return g if g is not dy else dy.copy()
-
-
-def _runtime(check, *args):
-    try:
-        return check(*args)
-    except ValueError as e:
-        raise errors.InvalidArgumentError(None, None, str(e)) from None
-
-
-def _pad_grad(op, dy):
-    from .indexing_ops import slice as slice_
-    return [slice_(dy, op.inputs[1][:, 0], shape(op.inputs[0])), None]
-
-
-Pad = defop("Pad", shape=_padded_shape, kernel=_pad_kernel, grad=_pad_grad)
-MirrorPad = defop("MirrorPad", shape=_padded_shape, kernel=_mirror_pad_kernel,
-                  grad=lambda op, dy: [MirrorPadGrad(dy, op.inputs[1], mode=op.attrs["mode"]),
-                                       None])
-MirrorPadGrad = defop("MirrorPadGrad", shape=lambda op: _padded_shape(op, -1),
-                      kernel=_mirror_pad_grad_kernel,
-                      grad=lambda op, dy: [MirrorPad(dy, op.inputs[1], mode=op.attrs["mode"]),
-                                           None])
-
-
-def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
-    """Pad with a constant, or mirror the borders (REFLECT excludes the edge, SYMMETRIC not)."""
-    tensor = convert_to_tensor(tensor)
-    paddings = int32_tensor(paddings, "paddings")
-    mode = str(mode).upper()
-    if mode == "CONSTANT":
-        value = constant_value(constant_values) if is_tensor_like(constant_values) \
-            else constant_values
-        if value is None:
-            raise NotImplementedError("tf.pad's constant_values must be known when the graph is "
-                                      "built.")
-        value = np.asarray(value).astype(tensor.dtype.as_numpy_dtype).item()
-        return Pad(tensor, paddings, constant_values=value, name=name or "Pad")
-    if mode in ("REFLECT", "SYMMETRIC"):
-        return MirrorPad(tensor, paddings, mode=mode, name=name or "MirrorPad")
-    raise ValueError(f"Unknown padding mode: {mode!r}; expected 'CONSTANT', 'REFLECT' or "
-                     "'SYMMETRIC'.")
 
 
 # ---- ReverseV2 / meshgrid -----------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Elementwise math, comparisons, logic, select, add_n and matmul — with Tensor operators."""
-from ..framework import dtypes, graph, registry
+from ..framework import dtypes, graph
 from ..framework.registry import convert_to_tensor, defop
-from ..framework.shapes import TensorShape, unknown_shape
-from .array_ops import cast, zeros_like
-from .shape_rules import broadcast_shape, same_shape
+from ..framework.shapes import TensorShape
+from .array_ops import cast, ones_like, zeros_like
+from .op_utils import is_tensor_like
+from .shape_rules import broadcast_shape, merged_shape, same_shape
 
 __all__ = [
     "add", "subtract", "multiply", "realdiv", "floordiv", "floormod", "pow", "maximum",
@@ -15,16 +16,11 @@ __all__ = [
 ]
 
 
-def _is_tensor_like(value):
-    return isinstance(value, graph.Tensor) or any(isinstance(value, t)
-                                                  for t, _ in registry._conversions)
-
-
 def binary_operands(x, y, op_type):
     """Convert x, y to Tensors of one dtype (TF1: the first tensor's dtype wins, no promotion)."""
-    if _is_tensor_like(x) or not _is_tensor_like(y):
+    if is_tensor_like(x) or not is_tensor_like(y):
         x = convert_to_tensor(x)
-        y = convert_to_tensor(y, dtype=None if _is_tensor_like(y) else x.dtype)
+        y = convert_to_tensor(y, dtype=None if is_tensor_like(y) else x.dtype)
     else:
         y = convert_to_tensor(y)
         x = convert_to_tensor(x, dtype=y.dtype)
@@ -76,13 +72,8 @@ def _pow_grad(op, dy):
     x, y = op.inputs
     z = op.outputs[0]
     gx = dy * y * pow(x, y - 1)
-    log_x = where(greater(x, 0), log(where(greater(x, 0), x, ones_as(x))), zeros_like(x))
+    log_x = where(greater(x, 0), log(where(greater(x, 0), x, ones_like(x))), zeros_like(x))
     return [gx, dy * z * log_x]
-
-
-def ones_as(x):
-    from .array_ops import ones_like
-    return ones_like(x)
 
 
 Pow = defop("Pow", shape=broadcast_shape, broadcasting=True, grad=_pow_grad,
@@ -190,7 +181,7 @@ def _sigmoid(xp, x):
 
 def reciprocal_no_nan(x, name=None):
     x = convert_to_tensor(x)
-    return where(equal(x, 0), zeros_like(x), reciprocal(where(equal(x, 0), ones_as(x), x)),
+    return where(equal(x, 0), zeros_like(x), reciprocal(where(equal(x, 0), ones_like(x), x)),
                  name=name)
 
 
@@ -286,13 +277,6 @@ where_v2 = where
 
 
 # ---- add_n ------------------------------------------------------------------------------
-def _merged_shape(op):
-    shape = unknown_shape()
-    for t in op.inputs:
-        shape = shape.merge_with(t.shape)
-    return shape
-
-
 def _add_n_kernel(xp, *xs):
     out = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
     for x in xs[2:]:
@@ -300,7 +284,7 @@ def _add_n_kernel(xp, *xs):
     return out
 
 
-AddN = defop("AddN", shape=_merged_shape, kernel=_add_n_kernel,
+AddN = defop("AddN", shape=merged_shape, kernel=_add_n_kernel,
              grad=lambda op, dy: [dy] * len(op.inputs))
 
 

@@ -1,35 +1,30 @@
-"""`tf.nn`: activations, softmax, cross-entropy losses, bias_add, dropout, moments, top-k.
+"""`tf.nn`: activations, softmax, bias_add, dropout, moments, top-k. (Losses: loss_ops.)
 
-Kernels are numerically stable (softmax subtracts the row max, log-softmax uses logsumexp,
-the logistic loss uses max(x, 0) - x*z + log(1 + exp(-|x|))). Every gradient is built from
-differentiable ops, so second derivatives work (e.g. through softmax cross-entropy).
+Kernels are numerically stable (softmax subtracts the row max, log-softmax uses logsumexp).
+Every gradient is built from differentiable ops, so second derivatives work.
 """
 import numbers
 
 import numpy as np
 
-from ..framework import dtypes, errors
+from ..framework import dtypes
 from ..framework.context import name_scope
-from ..framework.graph import Tensor
-from ..framework.registry import convert_to_tensor, defop
-from ..framework.shapes import TensorShape
-from .array_ops import shape, stop_gradient, zeros_like
-from .indexing_ops import one_hot
+from ..framework.registry import constant_value, convert_to_tensor, defop
+from .array_ops import cast, shape, stop_gradient, zeros_like
 from .linalg_ops import matmul
 from .manip_ops import expand_dims, squeeze
-from .math_ops import (SelectV2, add, exp, greater, greater_equal, less, log1p, logical_and,
-                       sigmoid, square, squared_difference)
+from .math_ops import (SelectV2, binary_operands, exp, greater, greater_equal, less,
+                       logical_and, sigmoid, square, squared_difference)
 from .math_ops import abs as abs_
+from .op_utils import floating_tensor
 from .random_ops import random_uniform
 from .reduction_ops import reduce_mean, reduce_sum
-from .shape_rules import normalize_axis, reduced_shape, same_shape
+from .sequence_ops import one_hot
+from .shape_rules import normalize_axis, same_shape
 
 __all__ = [
     "relu", "relu6", "elu", "selu", "softplus", "softsign", "leaky_relu", "softmax",
-    "log_softmax", "bias_add", "xw_plus_b", "softmax_cross_entropy_with_logits",
-    "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
-    "sigmoid_cross_entropy_with_logits", "weighted_cross_entropy_with_logits", "l2_loss",
-    "dropout", "moments", "in_top_k", "top_k",
+    "log_softmax", "bias_add", "xw_plus_b", "dropout", "moments", "in_top_k", "top_k",
 ]
 
 
@@ -38,21 +33,13 @@ def _gate(cond, dy):
     return SelectV2(cond, dy, zeros_like(dy))
 
 
-def _float(x, what, name=None):
-    x = convert_to_tensor(x, name=name)
-    if not x.dtype.is_floating:
-        raise TypeError(f"{what} needs a floating-point tensor; '{x.name}' is {x.dtype.name}. "
-                        "Use tf.cast(x, tf.float32) first.")
-    return x
-
-
 # ---- activations ---------------------------------------------------------------------------
 def _activation(type, kernel, grad, floats_only=True):
     op_def = defop(type, shape=same_shape, kernel=kernel, grad=grad)
 
     def fn(features, name=None):
         features = convert_to_tensor(features, name="features")
-        return op_def(_float(features, type) if floats_only else features, name=name)
+        return op_def(floating_tensor(features, type) if floats_only else features, name=name)
     fn.__name__ = type.lower()
     return op_def, fn
 
@@ -87,13 +74,12 @@ LeakyRelu = defop("LeakyRelu", shape=same_shape,
 def leaky_relu(features, alpha=0.2, name=None):
     features = convert_to_tensor(features, name="features")
     if features.dtype.is_integer:
-        from .array_ops import cast
         features = cast(features, dtypes.float32)
     return LeakyRelu(features, alpha=float(alpha), name=name)
 
 
 # ---- softmax / log_softmax -----------------------------------------------------------------
-def _log_softmax_value(xp, x, axis):
+def log_softmax_value(xp, x, axis):
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -114,11 +100,11 @@ def _log_softmax_grad(op, dy):
 
 
 Softmax = defop("Softmax", shape=same_shape, kernel=_softmax_value, grad=_softmax_grad)
-LogSoftmax = defop("LogSoftmax", shape=same_shape, kernel=_log_softmax_value,
+LogSoftmax = defop("LogSoftmax", shape=same_shape, kernel=log_softmax_value,
                    grad=_log_softmax_grad)
 
 
-def _axis(x, axis, dim):
+def softmax_axis(x, axis, dim):
     if axis is not None and dim is not None:
         raise ValueError("Cannot specify both 'axis' and 'dim'.")
     axis = -1 if axis is None and dim is None else (dim if axis is None else axis)
@@ -129,13 +115,13 @@ def _axis(x, axis, dim):
 
 
 def softmax(logits, axis=None, name=None, dim=None):
-    logits = _float(logits, "softmax", name="logits")
-    return Softmax(logits, axis=_axis(logits, axis, dim), name=name)
+    logits = floating_tensor(logits, "softmax", name="logits")
+    return Softmax(logits, axis=softmax_axis(logits, axis, dim), name=name)
 
 
 def log_softmax(logits, axis=None, name=None, dim=None):
-    logits = _float(logits, "log_softmax", name="logits")
-    return LogSoftmax(logits, axis=_axis(logits, axis, dim), name=name)
+    logits = floating_tensor(logits, "log_softmax", name="logits")
+    return LogSoftmax(logits, axis=softmax_axis(logits, axis, dim), name=name)
 
 
 # ---- bias_add / xw_plus_b ------------------------------------------------------------------
@@ -178,7 +164,6 @@ BiasAdd = defop("BiasAdd", shape=_bias_add_shape, kernel=_bias_add_kernel,
 
 def bias_add(value, bias, data_format=None, name=None):
     """value + bias, the 1-D bias added along the channel (last, or NCHW's second) axis."""
-    from .math_ops import binary_operands
     if data_format not in (None, "NHWC", "NCHW", "N..C", "NC.."):
         raise ValueError(f"data_format must be 'NHWC' or 'NCHW', got {data_format!r}")
     with name_scope(name, "BiasAdd", [value, bias]) as name:
@@ -193,163 +178,7 @@ def xw_plus_b(x, weights, biases, name=None):
         return bias_add(matmul(x, weights), biases, name=name)
 
 
-# ---- cross-entropies -----------------------------------------------------------------------
-def _xent_shape(op):
-    logits, labels = (t.shape for t in op.inputs)
-    if not logits.is_compatible_with(labels):
-        raise ValueError(f"logits and labels must have the same shape ({logits} vs {labels})")
-    return reduced_shape(logits.merge_with(labels), (op.attrs["axis"],), False)
-
-
-def _xent_grad(op, dloss):
-    logits, labels = op.inputs
-    axis = op.attrs["axis"]
-    d = expand_dims(dloss, axis)  # the loss's gradient, broadcastable against the logits
-    dlabels = None if labels.op.type == "StopGradient" else \
-        -d * LogSoftmax(logits, axis=axis)
-    return [d * (Softmax(logits, axis=axis) - labels), dlabels]  # TF: labels sum to 1
-
-
-SoftmaxCrossEntropyWithLogits = defop(
-    "SoftmaxCrossEntropyWithLogits", shape=_xent_shape, grad=_xent_grad,
-    kernel=lambda xp, x, z, axis: 0 - (z * _log_softmax_value(xp, x, axis)).sum(axis=axis))
-
-
-def _check_named(fn, sentinel, labels, logits):
-    if sentinel is not None:
-        raise ValueError(f"Only call `{fn}` with named arguments (labels=..., logits=..., ...)."
-                         f" Received unnamed argument: {sentinel!r}")
-    if labels is None or logits is None:
-        raise ValueError(f"Both labels and logits must be provided. Received: labels={labels!r}"
-                         f" and logits={logits!r}")
-
-
-def _softmax_xent(labels, logits, axis, scope):
-    from .array_ops import cast
-    logits = _float(logits, "softmax_cross_entropy_with_logits", name="logits")
-    labels = cast(convert_to_tensor(labels, name="labels"), logits.dtype)
-    return SoftmaxCrossEntropyWithLogits(logits, labels, axis=_axis(logits, axis, None),
-                                         name=scope)
-
-
-def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
-                                      name=None, axis=None):
-    """TF1's version: no gradient flows into `labels` (see ..._v2 for one that does)."""
-    _check_named("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
-    with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as scope:
-        labels = stop_gradient(labels, name="labels_stop_gradient")
-        return _softmax_xent(labels, logits, dim if axis is None else axis, scope)
-
-
-def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):
-    """-sum(labels * log_softmax(logits)) over `axis`; gradients flow into labels too."""
-    axis = dim if axis is None else axis
-    with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as scope:
-        return _softmax_xent(labels, logits, -1 if axis is None else axis, scope)
-
-
-def _sparse_xent_kernel(xp, logits, labels):
-    n = logits.shape[-1]
-    bad = (labels < 0) | (labels >= n)
-    if bad.any():
-        raise errors.InvalidArgumentError(
-            None, None, f"Received a label value of {int(labels[bad].ravel()[0])} which is "
-            f"outside the valid range of [0, {n}).  Label values: "
-            + " ".join(str(v) for v in labels.ravel().tolist()))
-    picked = xp.take_along_axis(_log_softmax_value(xp, logits, -1),
-                                labels[..., None].astype(np.intp), axis=-1)
-    return 0 - picked[..., 0]
-
-
-def _one_hot_like(indices, x):
-    """one_hot(indices) over x's last dimension, in x's dtype."""
-    depth = x.shape[-1].value if x.shape.dims else None
-    return one_hot(indices, shape(x)[-1] if depth is None else depth, dtype=x.dtype)
-
-
-def _sparse_xent_grad(op, dloss):
-    logits, labels = op.inputs
-    hot = _one_hot_like(labels, logits)
-    return [expand_dims(dloss, -1) * (Softmax(logits, axis=-1) - hot), None]
-
-
-SparseSoftmaxCrossEntropyWithLogits = defop(
-    "SparseSoftmaxCrossEntropyWithLogits", shape=lambda op: op.inputs[1].shape,
-    dtype=lambda op: op.inputs[0].dtype, kernel=_sparse_xent_kernel, grad=_sparse_xent_grad)
-
-
-def _check_sparse_shapes(labels, logits):
-    lab, log = labels.shape, logits.shape
-    if lab.ndims is not None and log.ndims is not None:
-        if lab.ndims != log.ndims - 1:
-            raise ValueError(f"Rank mismatch: Rank of labels (received {lab.ndims}) should "
-                             f"equal rank of logits minus 1 (received {log.ndims}).")
-        if not lab.is_compatible_with(TensorShape(log.dims[:-1])):
-            raise ValueError(f"Shape mismatch: The shape of labels (received {lab}) should equal"
-                             f" the shape of logits except for the last dimension (received "
-                             f"{log}).")
-
-
-def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
-                                             name=None):
-    """Cross-entropy against integer class `labels` (one per row of `logits`)."""
-    _check_named("sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits)
-    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
-        logits = _float(logits, "sparse_softmax_cross_entropy_with_logits", name="logits")
-        labels = convert_to_tensor(labels, name="labels")
-        if labels.dtype not in (dtypes.int32, dtypes.int64):
-            raise TypeError(f"labels must be int32 or int64 class indices; '{labels.name}' is "
-                            f"{labels.dtype.name}.")
-        _check_sparse_shapes(labels, logits)
-        return SparseSoftmaxCrossEntropyWithLogits(logits, labels)
-
-
-def _logistic_inputs(fn, sentinel, labels, logits):
-    _check_named(fn, sentinel, labels, logits)
-    logits = _float(logits, fn, name="logits")
-    labels = convert_to_tensor(labels, dtype=None if isinstance(labels, Tensor)
-                               else logits.dtype, name="labels")
-    if not labels.shape.is_compatible_with(logits.shape):
-        raise ValueError(f"logits and labels must have the same shape ({logits.shape} vs "
-                         f"{labels.shape})")
-    return labels, logits
-
-
-def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
-    """max(x, 0) - x * z + log(1 + exp(-|x|)), stable for large |x|."""
-    with name_scope(name, "logistic_loss", [logits, labels]) as name:
-        labels, logits = _logistic_inputs("sigmoid_cross_entropy_with_logits", _sentinel,
-                                          labels, logits)
-        zeros = zeros_like(logits)
-        positive = greater_equal(logits, zeros)
-        relu_logits = SelectV2(positive, logits, zeros)
-        neg_abs_logits = SelectV2(positive, -logits, logits)
-        return add(relu_logits - logits * labels, log1p(exp(neg_abs_logits)), name=name)
-
-
-def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None,
-                                       targets=None):
-    """The logistic loss with positive examples weighted by `pos_weight`."""
-    labels = targets if labels is None else labels
-    with name_scope(name, "logistic_loss", [logits, labels]) as name:
-        labels, logits = _logistic_inputs("weighted_cross_entropy_with_logits", None,
-                                          labels, logits)
-        log_weight = 1 + (pos_weight - 1) * labels
-        softplus_neg = log1p(exp(-abs_(logits))) + relu(-logits)
-        return add((1 - labels) * logits, log_weight * softplus_neg, name=name)
-
-
-# ---- l2_loss, dropout, moments -------------------------------------------------------------
-L2Loss = defop("L2Loss", shape=lambda op: TensorShape(()),
-               kernel=lambda xp, x: xp.asarray(xp.sum(x * x) / 2, dtype=x.dtype),
-               grad=lambda op, dy: [dy * op.inputs[0]])
-
-
-def l2_loss(t, name=None):
-    """sum(t ** 2) / 2."""
-    return L2Loss(_float(t, "l2_loss"), name=name)
-
-
+# ---- dropout, moments -------------------------------------------------------------------
 def _dropout_rate(keep_prob, rate):
     if keep_prob is not None and rate is not None:
         raise ValueError("Cannot specify both 'keep_prob' and 'rate'.")
@@ -368,7 +197,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     1 / keep_prob. keep_prob == 1 (a Python number) returns `x` itself."""
     rate = _dropout_rate(keep_prob, rate)
     with name_scope(name, "dropout", [x]):
-        x = _float(x, "dropout (x is scaled)", name="x")
+        x = floating_tensor(x, "dropout (x is scaled)", name="x")
         if isinstance(rate, numbers.Real):
             if rate == 0:
                 return x
@@ -388,13 +217,19 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     """(mean, variance) of `x` over `axes` (population variance)."""
     keep = bool(keepdims if keepdims is not None else keep_dims)
     with name_scope(name, "moments", [x, axes]):
-        x = _float(x, "moments")
+        x = floating_tensor(x, "moments")
         mean = reduce_mean(x, axes, keepdims=True, name="mean")
         variance = reduce_mean(squared_difference(x, stop_gradient(mean)), axes,
                                keepdims=True, name="variance")
         if keep:
             return mean, variance
         return squeeze(mean, axes), squeeze(variance, axes)
+
+
+def one_hot_like(indices, x):
+    """one_hot(indices) over x's last dimension, in x's dtype."""
+    depth = x.shape[-1].value if x.shape.dims else None
+    return one_hot(indices, shape(x)[-1] if depth is None else depth, dtype=x.dtype)
 
 
 # ---- in_top_k / top_k ----------------------------------------------------------------------
@@ -431,7 +266,6 @@ def in_top_k(predictions, targets, k, name=None):
 
 
 def _top_k_shape(op):
-    from ..framework.registry import constant_value
     x, k = op.inputs[0].shape, constant_value(op.inputs[1])
     if x.ndims == 0:
         raise ValueError("Shape must be at least rank 1 but is rank 0")
@@ -446,7 +280,7 @@ def _top_k_kernel(xp, x, k, sorted):
 
 
 def _top_k_grad(op, dvalues, dindices):
-    hot = _one_hot_like(op.outputs[1], op.inputs[0])
+    hot = one_hot_like(op.outputs[1], op.inputs[0])
     return [reduce_sum(expand_dims(dvalues, -1) * hot, axis=-2), None]  # [..., k, n] -> n
 
 

@@ -14,12 +14,14 @@ from ..framework import dtypes, errors
 from ..framework.context import get_default_graph, name_scope
 from ..framework.registry import constant_value, convert_to_tensor, defop
 from ..framework.shapes import TensorShape
-from .array_ops import as_shape_tensor, shape_from_tensor
+from .array_ops import as_shape_tensor
+from .op_utils import shape_from_tensor
 
 __all__ = [
     "random_normal", "random_uniform", "truncated_normal", "random_shuffle", "multinomial",
     "get_seed",
 ]
+RANDOM_ONLY = ["categorical"]  # exists only as tf.random.* in TF 1.x
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2 ** 31 - 1
@@ -241,7 +243,16 @@ Multinomial = defop("Multinomial", shape=_multinomial_shape,
 
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=dtypes.int64):
     """`num_samples` class indices per row of the [batch, classes] `logits` (unnormalised)."""
-    with name_scope(name, "multinomial", [logits]):
+    return _draw_classes(logits, num_samples, seed, output_dtype, name, "multinomial")
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """tf.random.categorical: multinomial with TF2's argument names (`dtype`: int64)."""
+    return _draw_classes(logits, num_samples, seed, dtype or dtypes.int64, name, "categorical")
+
+
+def _draw_classes(logits, num_samples, seed, output_dtype, name, default_name):
+    with name_scope(name, default_name, [logits]):
         logits = convert_to_tensor(logits, name="logits")
         num_samples = convert_to_tensor(num_samples, dtype=dtypes.int32, name="num_samples")
         return Multinomial(logits, num_samples, output_dtype=dtypes.as_dtype(output_dtype),

@@ -4,7 +4,8 @@ import numpy as np
 from ..framework import dtypes
 from ..framework.registry import constant_value, convert_to_tensor, defop
 from ..framework.shapes import TensorShape
-from .array_ops import BroadcastLike, broadcast_to, cast, reshape, shape
+from .array_ops import BroadcastLike, broadcast_to, cast, ones_like, reshape, shape, zeros_like
+from .math_ops import equal, where
 from .shape_rules import normalize_axis, reduced_shape
 
 __all__ = [
@@ -59,35 +60,23 @@ def _reduced_count(op):
 def _minmax_grad(op, dy):
     x, y = op.inputs[0], op.outputs[0]
     y_full = _spread(op, y)
-    hits = cast(_equal(x, y_full), x.dtype)
+    hits = cast(equal(x, y_full), x.dtype)
     count = Sum(hits, axis=op.attrs["axis"], keepdims=True)
     return [hits / count * _spread(op, dy)]
 
 
-def _equal(a, b):
-    from .math_ops import equal
-    return equal(a, b)
-
-
 def _prod_grad(op, dy):
-    from .math_ops import where, equal
     x = op.inputs[0]
     y_full = _spread(op, op.outputs[0])
     # exact where x != 0; zeros are handled by recomputing the product without that element
-    from .array_ops import ones_like
     safe = where(equal(x, 0), ones_like(x), x)
     zero = cast(equal(x, 0), x.dtype)
     zeros_in_slice = Sum(zero, axis=op.attrs["axis"], keepdims=True)
     prod_nonzero = Prod(safe, axis=op.attrs["axis"], keepdims=True)
     with_zero = where(equal(zeros_in_slice, 1), prod_nonzero * zero,
-                      zeros_like_(prod_nonzero * zero))
+                      zeros_like(prod_nonzero * zero))
     grad = where(equal(zeros_in_slice, 0), y_full / safe, with_zero)
     return [grad * _spread(op, dy)]
-
-
-def zeros_like_(x):
-    from .array_ops import zeros_like
-    return zeros_like(x)
 
 
 def _rdef(type, kernel, grad, dtype=None):

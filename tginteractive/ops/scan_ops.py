@@ -16,6 +16,7 @@ from .indexing_ops import gather
 from .manip_ops import concat
 from .math_ops import (SelectV2, abs, add, equal, exp, greater, greater_equal, less, log,
                        maximum, not_equal, sqrt, square, where)
+from .op_utils import check_floating
 from .reduction_ops import reduce_max, reduce_mean, reduce_sum
 
 __all__ = [
@@ -144,12 +145,6 @@ def _keepdims(keepdims, keep_dims):
     return bool(keepdims if keepdims is not None else keep_dims)
 
 
-def _floating(x, fn):
-    if not x.dtype.is_floating:
-        raise TypeError(f"{fn} needs a floating-point tensor; '{x.name}' has dtype "
-                        f"{x.dtype.name}. Use tf.cast(x, tf.float32) first.")
-
-
 def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
                      keep_dims=None):
     """log(sum(exp(x))) over `axis`, stable for large x: the (finite) max is subtracted first
@@ -157,7 +152,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
     keepdims = _keepdims(keepdims, keep_dims)
     with name_scope(name, "ReduceLogSumExp", [input_tensor]) as name:
         x = convert_to_tensor(input_tensor)
-        _floating(x, "reduce_logsumexp")
+        check_floating(x, "reduce_logsumexp")
         raw_max = reduce_max(x, axis, keepdims=True, reduction_indices=reduction_indices)
         finite = less(abs(raw_max), np.inf)
         my_max = stop_gradient(where(finite, raw_max, zeros_like(raw_max)))

@@ -46,6 +46,14 @@ def broadcast_shape(op):
     return shape
 
 
+def merged_shape(op):
+    """The most specific shape compatible with every input's (ValueError if there is none)."""
+    shape = unknown_shape()
+    for t in op.inputs:
+        shape = shape.merge_with(t.shape)
+    return shape
+
+
 def normalize_axis(axis, rank, what="axis"):
     """A non-negative axis when the rank is known (ValueError if out of range)."""
     if rank is None:

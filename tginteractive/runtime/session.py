@@ -3,7 +3,7 @@ import collections
 
 
 from ..backends import NUMPY
-from ..framework import context, errors
+from ..framework import context
 from ..framework.graph import Tensor
 from . import fetches as fetch_lib
 from .config import ConfigProto, DeviceStepStats, NodeExecStats, RunOptions
