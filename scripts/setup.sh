@@ -8,21 +8,8 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
-VENV=.venv
-PY="$VENV/bin/python"
-
-if [ -e "$VENV" ] && ! "$PY" -c 'import pip' >/dev/null 2>&1; then
-    echo "setup.sh: existing $VENV is broken; recreating it" >&2
-    rm -rf "$VENV"
-fi
-if [ ! -x "$PY" ]; then
-    echo "setup.sh: creating $VENV"
-    if ! python3 -m venv "$VENV"; then
-        rm -rf "$VENV"
-        echo "setup.sh: 'python3 -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
-        exit 1
-    fi
-fi
+source scripts/venv.sh
+ensure_venv
 
 echo "setup.sh: installing -e . into $VENV"
 "$PY" -m pip install -q -e .

@@ -8,22 +8,8 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
-VENV=.venv
-PY="$VENV/bin/python"
-STAMP="$VENV/.tginteractive-test.stamp"   # shared with .ci/run
-
-if [ -e "$VENV" ] && ! "$PY" -c 'import pip' >/dev/null 2>&1; then
-    echo "test.sh: existing $VENV is broken; recreating it" >&2
-    rm -rf "$VENV"
-fi
-if [ ! -x "$PY" ]; then
-    echo "test.sh: creating $VENV"
-    if ! python3 -m venv "$VENV"; then
-        rm -rf "$VENV"
-        echo "test.sh: 'python3 -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
-        exit 1
-    fi
-fi
+source scripts/venv.sh
+ensure_venv
 
 # -I: isolated mode, so the repo root on sys.path cannot fake an installed package.
 if [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ] \

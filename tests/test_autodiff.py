@@ -3,11 +3,7 @@ import numpy as np
 import pytest
 
 import tginteractive as tf
-
-
-def run(fetches, feed=None):
-    with tf.Session() as sess:
-        return sess.run(fetches, feed)
+from tests.ops.harness import run
 
 
 def test_unconnected_inputs_give_none():

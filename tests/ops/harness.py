@@ -125,3 +125,9 @@ def run_spec(spec):
         check_gradient(spec, static=True)
         if spec.dynamic:
             check_gradient(spec, static=False)
+
+
+def run(fetches, feed=None):
+    """Evaluate `fetches` once in a new Session on the default graph."""
+    with tf.Session() as sess:
+        return sess.run(fetches, feed)

@@ -6,7 +6,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import scan_ops
-from tests.ops.harness import Spec, run_spec, spec_id
+from tests.ops.harness import Spec, run, run_spec, spec_id
 
 R = np.random.RandomState(7)
 

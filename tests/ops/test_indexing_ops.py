@@ -5,7 +5,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import indexing_ops
-from tests.ops.harness import Spec, run_spec, spec_id
+from tests.ops.harness import Spec, run, run_spec, spec_id
 
 R = np.random.RandomState(11)
 
@@ -91,11 +91,6 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
 def test_op(spec):
     run_spec(spec)
-
-
-def run(fetches, feed=None):
-    with tf.Session() as sess:
-        return sess.run(fetches, feed)
 
 
 # ---- static shapes ------------------------------------------------------------------------

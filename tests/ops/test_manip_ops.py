@@ -7,7 +7,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import manip_ops, pad_ops
-from tests.ops.harness import Spec, run_spec, spec_id
+from tests.ops.harness import Spec, run, run_spec, spec_id
 
 R = np.random.RandomState(7)
 
@@ -77,11 +77,6 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
 def test_op(spec):
     run_spec(spec)
-
-
-def run(fetches, feed=None):
-    with tf.Session() as sess:
-        return sess.run(fetches, feed)
 
 
 # ---- static shapes ------------------------------------------------------------------------

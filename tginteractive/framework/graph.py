@@ -62,7 +62,7 @@ class Tensor:
 
     def __init__(self, op, value_index, dtype, shape):
         self.op, self.value_index, self.dtype = op, value_index, dtype
-        self._shape = shapes.as_shape(shape)
+        self._shape = shape if shape.__class__ is shapes.TensorShape else shapes.as_shape(shape)
         self.name = f"{op.name}:{value_index}"
         self._consumers = []
 
@@ -310,14 +310,16 @@ class Graph:
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
         for t in inputs:
-            self._check_same_graph(t)
+            if t.op.graph is not self:
+                self._check_same_graph(t)
         if name and name[-1] == "/":
             name = name[:-1]
-        else:
-            name = self.unique_name(name or op_def.type)
-        if not _VALID_OP_NAME.match(name):
-            raise ValueError(f"`{name}` is not a valid node name. Accepted names conform to "
-                             f"Regex /{_VALID_OP_NAME.pattern}/")
+            self._check_op_name(name)
+        elif name:
+            self._check_op_name(name)
+            name = self.unique_name(name)
+        else:  # op types and validated scopes always make valid names
+            name = self.unique_name(op_def.type)
         op = Operation(self, op_def, name, inputs, attrs, self._current_control_inputs())
         op.site = user_site()
         specs = output_specs_fn(op)
@@ -336,6 +338,12 @@ class Graph:
             t._consumers.append(op)
         self._bump()
         return op
+
+    @staticmethod
+    def _check_op_name(name):
+        if not _VALID_OP_NAME.match(name):
+            raise ValueError(f"`{name}` is not a valid node name. Accepted names conform to "
+                             f"Regex /{_VALID_OP_NAME.pattern}/")
 
     def _check_same_graph(self, item):
         if item.graph is not self:

@@ -84,10 +84,13 @@ def _rdef(type, kernel, grad, dtype=None):
                  differentiable=grad is not None)
 
 
-Sum = _rdef("Sum", lambda xp, x, axis, keepdims: _int_safe(xp.sum, x, axis, keepdims),
+Sum = _rdef("Sum", lambda xp, x, axis, keepdims: _same_dtype(x.sum(axis=axis, keepdims=keepdims),
+                                                              x),
             lambda op, dy: [_spread(op, dy)])
 Mean = _rdef("Mean", lambda xp, x, axis, keepdims: _mean(xp, x, axis, keepdims),
              lambda op, dy: [_spread(op, dy / _reduced_count(op))])
+
+
 def _extreme(method, float_identity, int_limit):
     """max/min whose empty reductions give TF's identity (-inf/+inf, or the integer limit)."""
     def kernel(xp, x, axis, keepdims):
@@ -100,7 +103,8 @@ def _extreme(method, float_identity, int_limit):
 
 Max = _rdef("Max", _extreme("max", -np.inf, "min"), _minmax_grad)
 Min = _rdef("Min", _extreme("min", np.inf, "max"), _minmax_grad)
-Prod = _rdef("Prod", lambda xp, x, axis, keepdims: _int_safe(xp.prod, x, axis, keepdims),
+Prod = _rdef("Prod", lambda xp, x, axis, keepdims: _same_dtype(
+    x.prod(axis=axis, keepdims=keepdims), x),
              _prod_grad)
 Any = _rdef("Any", lambda xp, x, axis, keepdims: xp.any(x, axis=axis, keepdims=keepdims),
             None)
@@ -108,10 +112,10 @@ All = _rdef("All", lambda xp, x, axis, keepdims: xp.all(x, axis=axis, keepdims=k
             None)
 
 
-def _int_safe(fn, x, axis, keepdims):
-    """NumPy widens small ints in sum/prod; TF keeps the input dtype."""
-    out = fn(x, axis=axis, keepdims=keepdims)
-    return out.astype(x.dtype, copy=False) if out.dtype != x.dtype else out
+def _same_dtype(out, x):
+    """NumPy widens small ints in sum/prod (and divides ints into floats); TF keeps the dtype.
+    Kernels call array methods (x.sum) rather than xp.sum: half the Python overhead."""
+    return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
 def _mean(xp, x, axis, keepdims):
@@ -120,9 +124,9 @@ def _mean(xp, x, axis, keepdims):
         count = x.size // max(total.size, 1) if x.size else 1
         return (total // count if x.dtype.kind == "u" else
                 xp.trunc(total / count).astype(x.dtype))
-    total = xp.sum(x, axis=axis, keepdims=keepdims)  # np.mean's Python overhead is ~5us
+    total = x.sum(axis=axis, keepdims=keepdims)  # np.mean's Python overhead is ~5us
     count = x.size // total.size if total.size else 1  # an empty input gives 0/0 = NaN, as TF
-    return (total / count).astype(x.dtype, copy=False)
+    return _same_dtype(total / count, x)
 
 
 def _static_axis(input, axis, what="axis"):

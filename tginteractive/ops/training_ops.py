@@ -21,7 +21,7 @@ def store(ctx, index, value):
 
 def _apply_gradient_descent(ctx, xp, var, alpha, delta, use_locking):
     value = variable_value(ctx, 0)
-    return store(ctx, 0, (value - alpha * delta).astype(value.dtype, copy=False))
+    return store(ctx, 0, value - alpha * delta)  # alpha and delta have the variable's dtype
 
 
 ApplyGradientDescent = defop(
