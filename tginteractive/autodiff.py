@@ -5,6 +5,7 @@ broadcasting ops are summed back to their input's shape, fan-in is aggregated wi
 and integer tensors, stop_gradients and non-differentiable ops end the backward pass.
 """
 from .framework.context import name_scope
+from .framework.function_graph import set_gradients_function
 from .framework.registry import convert_to_tensor
 from .ops.array_ops import SumLike, constant, ones_like, reshape
 from .ops.math_ops import add_n
@@ -110,3 +111,8 @@ def _aggregate(grads):
     if len(grads) == 1:
         return grads[0]
     return add_n(grads)
+
+
+# tf.cond/tf.while_loop gradient builders (ops/cond_ops.py, ops/while_ops.py) differentiate their
+# bodies with this; they sit below autodiff in the import arrows, so autodiff plugs itself in.
+set_gradients_function(gradients)

@@ -166,3 +166,17 @@ def test_fans_for_conv_kernels_and_orthogonal():
     np.testing.assert_allclose(q.T @ q, np.eye(4), atol=1e-5)
     with pytest.raises(ValueError, match="mode"):
         tf.variance_scaling_initializer(mode="fan_sideways")
+
+
+def test_get_variable_reuse_inside_cond_branches_sees_the_outer_store():
+    with tf.variable_scope("m"):
+        w = tf.get_variable("w", [], initializer=tf.constant_initializer(2.0))
+    pred = tf.placeholder(tf.bool, [])
+
+    def branch():
+        with tf.variable_scope("m", reuse=True):
+            return tf.get_variable("w", []) * 3.0
+    out = tf.cond(pred, branch, lambda: tf.constant(0.0))
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        assert sess.run(out, {pred: True}) == 6.0

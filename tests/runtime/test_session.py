@@ -190,3 +190,13 @@ def test_large_graph_runs_and_frees_intermediates():
     for i in range(300):
         expected = expected * 1.001 + 0.001
     np.testing.assert_allclose(got, expected)
+
+
+def test_control_dependency_on_a_fed_placeholder_is_satisfied_by_the_feed():
+    x = tf.placeholder(tf.float32, [])
+    with tf.control_dependencies([x]):
+        y = tf.constant(2.0) * 3.0
+    with tf.Session() as sess:
+        assert sess.run(y, {x: 1.0}) == 6.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="must feed a value"):
+            sess.run(y)

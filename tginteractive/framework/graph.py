@@ -203,6 +203,10 @@ class Graph:
         self._colocation_stack = []
         self._tag = None
         self._building_function = False
+        # While tf.cond/tf.while_loop trace a function body into a FuncGraph nested in this
+        # graph (framework/function_graph.py), ops and scopes opened on this graph, e.g.
+        # `outer_tensor + 1` or name_scope(values=[outer_tensor]), belong in that body.
+        self._redirect = None
 
     # ---- naming -------------------------------------------------------------------------
     def unique_name(self, name, mark_as_used=True):
@@ -224,10 +228,16 @@ class Graph:
         return name
 
     def get_name_scope(self):
+        if self._redirect is not None:  # a function body is being traced (see __init__)
+            return self._redirect.get_name_scope()
         return self._name_stack
 
     @contextlib.contextmanager
     def name_scope(self, name):
+        if self._redirect is not None:  # a function body is being traced (see __init__)
+            with self._redirect.name_scope(name) as scope:
+                yield scope
+            return
         if name:
             regex = _VALID_SCOPE_NAME if self._name_stack else _VALID_OP_NAME
             if not regex.match(name):
@@ -259,6 +269,8 @@ class Graph:
             del stack[depth:]  # tolerant: also repairs entries left by an interrupted cell
 
     def device(self, device_name_or_function):
+        if self._redirect is not None:  # a function body is being traced (see __init__)
+            return self._redirect.device(device_name_or_function)
         entry = device_name_or_function
         if isinstance(entry, device_spec.DeviceSpec):
             entry = entry.to_string()
@@ -267,6 +279,8 @@ class Graph:
         return self._pushed(self._device_stack, entry)
 
     def control_dependencies(self, control_inputs):
+        if self._redirect is not None:  # a function body is being traced (see __init__)
+            return self._redirect.control_dependencies(control_inputs)
         if control_inputs is None:
             return self._pushed(self._control_stack, None)
         ops = []
@@ -281,6 +295,8 @@ class Graph:
         return self._pushed(self._control_stack, ops)
 
     def colocate_with(self, op, ignore_existing=False):
+        if self._redirect is not None:  # a function body is being traced (see __init__)
+            return self._redirect.colocate_with(op, ignore_existing)
         op = getattr(op, "_as_graph_element", lambda: op)()
         op = op.op if isinstance(op, Tensor) else op
         return self._pushed(self._colocation_stack, op)
@@ -307,6 +323,8 @@ class Graph:
 
     # ---- ops ------------------------------------------------------------------------------
     def _create_op(self, op_def, inputs, attrs, name, output_specs_fn):
+        if self._redirect is not None:  # a function body is being traced (see __init__)
+            return self._redirect._create_op(op_def, inputs, attrs, name, output_specs_fn)
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
         for t in inputs:

@@ -76,6 +76,8 @@ class _Store:
 
 def _store(graph=None):
     graph = graph or get_default_graph()
+    while getattr(graph, "outer_graph", None) is not None:  # cond/while bodies share it
+        graph = graph.outer_graph
     store = getattr(graph, "_variable_store", None)
     if store is None:
         store = graph._variable_store = _Store()

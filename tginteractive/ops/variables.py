@@ -168,6 +168,16 @@ class Variable:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         self.graph.add_to_collections(collections, self)
 
+    @classmethod
+    def _from_ops(cls, variable_op, initializer_op, snapshot, initial_value, trainable=True):
+        """A Variable over ops that already exist (e.g. from import_meta_graph); no new ops,
+        no collections touched."""
+        self = cls.__new__(cls)
+        self._variable, self._initializer_op = variable_op.outputs[0], initializer_op
+        self._snapshot, self._initial_value = snapshot, initial_value
+        self._trainable, self.constraint = bool(trainable), None
+        return self
+
     # ---- identity -----------------------------------------------------------------------
     name = property(lambda self: self._variable.name)
     op = property(lambda self: self._variable.op)

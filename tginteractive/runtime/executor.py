@@ -10,6 +10,7 @@ import time
 
 from ..framework import errors
 from ..framework.graph import Tensor, format_site
+from .plan import build_plan
 
 
 class RunState:
@@ -21,12 +22,24 @@ class RunState:
 
 
 class OpContext:
-    """What a `needs_ctx` kernel sees: the session's state and its own op."""
+    """What a `needs_ctx` kernel sees: the session's state, its own op, and `run_graph`."""
 
-    __slots__ = ("state", "op")
+    __slots__ = ("state", "op", "backend", "_compiled")
 
-    def __init__(self, state, op):
-        self.state, self.op = state, op
+    def __init__(self, state, op, backend=None):
+        self.state, self.op, self.backend, self._compiled = state, op, backend, {}
+
+    def run_graph(self, graph, fetches, feeds, values):
+        """Values of `fetches` (a tuple of tensors of `graph`, e.g. a tf.cond branch) given
+        `values` for the tuple `feeds`, run with this session's state and backend. Control-flow
+        kernels (ops/cond_ops.py, ops/while_ops.py) run their bodies with it, so ops never
+        import the runtime. Each signature is compiled once and kept with this op's plan."""
+        key = (graph, fetches, feeds)
+        exe = self._compiled.get(key)
+        if exe is None:
+            plan = build_plan(graph, fetches, feeds)
+            exe = self._compiled[key] = Executable(plan, self.state, self.backend, raw=True)
+        return exe(values)
 
 
 class KernelFailure(Exception):
@@ -38,7 +51,7 @@ class KernelFailure(Exception):
 def _bind(op, state, backend):
     kernel = op.op_def.kernel_for(backend.name)
     if op.op_def.needs_ctx:
-        return functools.partial(kernel, OpContext(state, op), backend.xp, **op.attrs)
+        return functools.partial(kernel, OpContext(state, op, backend), backend.xp, **op.attrs)
     return functools.partial(kernel, backend.xp, **op.attrs)
 
 
@@ -110,16 +123,21 @@ class _Source:
                 f"    return ({', '.join(results)}{',' if results else ''})\n")
 
 
-class Executable:
-    """A Plan bound to one session's state and backend: call it with the feed values."""
+def _same(value):
+    return value
 
-    def __init__(self, plan, state, backend, traced=False):
+
+class Executable:
+    """A Plan bound to one session's state and backend: call it with the feed values.
+    `raw=True` (sub-graphs run by a kernel) returns device values as they are, uncopied."""
+
+    def __init__(self, plan, state, backend, traced=False, raw=False):
         self.plan, self.traced = plan, traced
         self.records = []  # traced runs: (op, start, duration_s, output_bytes)
         gen = _Source(plan, state, backend, traced)
-        env = dict(gen.env, _fail=KernelFailure, _out=backend.fetch_result,
-                   _outc=backend.fetch_copy, _clock=time.perf_counter, _rec=self._record,
-                   _ops=plan.ops)
+        out, outc = (_same, _same) if raw else (backend.fetch_result, backend.fetch_copy)
+        env = dict(gen.env, _fail=KernelFailure, _out=out, _outc=outc,
+                   _clock=time.perf_counter, _rec=self._record, _ops=plan.ops)
         self.source = gen.source()
         exec(compile(self.source, f"<plan {len(plan.ops)} ops>", "exec"), env)
         self._run = env["run"]

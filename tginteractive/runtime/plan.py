@@ -28,7 +28,8 @@ class Plan:
 
 
 def prune(targets, feeds):
-    """The set of ops needed to compute `targets`, not looking past fed tensors."""
+    """The set of ops needed to compute `targets`, not looking past fed tensors (an op whose
+    outputs are all fed counts as done, also when it is only a control input)."""
     fed = set(feeds)
     needed = set()
     stack = [t.op if isinstance(t, Tensor) else t for t in targets if t not in fed]
@@ -41,7 +42,8 @@ def prune(targets, feeds):
         for i, t in enumerate(op.inputs):
             if t not in fed and t.op not in needed and i not in refs:
                 stack.append(t.op)
-        stack.extend(c for c in op._control_inputs if c not in needed)
+        stack.extend(c for c in op._control_inputs if c not in needed
+                     and not (c.outputs and all(t in fed for t in c.outputs)))
     return needed
 
 

@@ -1,0 +1,425 @@
+"""export_meta_graph / import_meta_graph: every registered op type round-trips (same names,
+types, attrs, shapes and run results), collections, scopes, devices, and bad files."""
+import base64
+import inspect
+import io
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import tginteractive as tf
+from tginteractive.framework import meta_graph
+from tginteractive.framework.registry import OPS
+from tests.ops.harness import _as_list, _placeholders, spec_id
+from tests.ops.test_registry import collected
+
+
+def _all_specs():
+    return collected()[0]
+
+
+# Op types whose attrs hold Python objects a meta graph cannot store: exporting a graph with one
+# raises UnserialisableGraphError naming the op (checked below), and Saver.save then writes the
+# checkpoint without a .meta file, with a warning.
+NOT_EXPORTABLE = {
+    "If": "then_branch/else_branch are traced sub-graphs (function_graph.Branch)",
+    "While": "cond_branch/body_branch are traced sub-graphs (function_graph.Branch)",
+    "WhileGrad": "grad_branch is a traced sub-graph (function_graph.Branch)",
+}
+
+
+# ---- comparing two graphs ------------------------------------------------------------------
+def _same_value(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
+                and (np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+                     if a.dtype.kind != "O" else a.tolist() == b.tolist()))
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same_value, a, b))
+    if isinstance(a, dict):
+        return type(a) is type(b) and a.keys() == b.keys() and \
+            all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (tf.Tensor, tf.Operation)):
+        return type(a) is type(b) and a.name == b.name
+    if isinstance(a, float) and np.isnan(a):
+        return type(b) is type(a) and np.isnan(b)
+    return type(a) is type(b) and a == b
+
+
+def assert_same_graph(g1, g2):
+    ops1, ops2 = g1.get_operations(), g2.get_operations()
+    assert [o.name for o in ops1] == [o.name for o in ops2]
+    for a, b in zip(ops1, ops2):
+        assert a.type == b.type and a.device == b.device, a.name
+        assert [t.name for t in a.inputs] == [t.name for t in b.inputs], a.name
+        assert [c.name for c in a.control_inputs] == [c.name for c in b.control_inputs], a.name
+        assert a.attrs.keys() == b.attrs.keys(), a.name
+        for key in a.attrs:
+            assert _same_value(a.attrs[key], b.attrs[key]), (a.name, key, a.attrs[key])
+        assert [(t.dtype, t.shape) for t in a.outputs] == [(t.dtype, t.shape) for t in b.outputs]
+        assert (a.colocation and a.colocation.name) == (b.colocation and b.colocation.name)
+
+
+def roundtrip(graph):
+    """Export `graph` through bytes and import it into a fresh graph (without the Saver that
+    tf.train.import_meta_graph adds, like TF, when there are variables but no saver_def)."""
+    data = tf.train.export_meta_graph(graph=graph).to_bytes()
+    meta = meta_graph.MetaGraphDef.from_bytes(data, source="<test>")
+    new = tf.Graph()
+    meta_graph.import_meta_graph(meta, new)
+    return new
+
+
+def _run(graph, fetch_names, feed_by_name):
+    with tf.Session(graph=graph) as sess:
+        return sess.run(fetch_names, {graph.get_tensor_by_name(k): v
+                                      for k, v in feed_by_name.items()})
+
+
+def _assert_same_results(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.dtype == y.dtype and x.shape == y.shape
+        if x.dtype.kind == "O":
+            assert x.tolist() == y.tolist()
+        else:
+            np.testing.assert_array_equal(x, y)
+
+
+# ---- every registered op type --------------------------------------------------------------
+@pytest.mark.parametrize("spec", _all_specs(), ids=spec_id)
+def test_spec_graph_round_trips(spec):
+    graph = tf.Graph()
+    with graph.as_default():
+        phs = _placeholders(spec.inputs, static=True)
+        outs = _as_list(spec.build(*phs))
+    blocked = [op for op in graph.get_operations() if op.type in NOT_EXPORTABLE]
+    if blocked:
+        with pytest.raises(meta_graph.UnserialisableGraphError, match=f"'{blocked[0].name}'"):
+            tf.train.export_meta_graph(graph=graph)
+        return
+    new = roundtrip(graph)
+    assert_same_graph(graph, new)
+    names = [t.name for t in outs]
+    feeds = {p.name: x for p, x in zip(phs, spec.inputs)}
+    first, again = _run(graph, names, feeds), _run(graph, names, feeds)
+    imported = _run(new, names, feeds)
+    try:
+        _assert_same_results(first, again)
+    except AssertionError:  # unseeded random op: only the dtypes and shapes can agree
+        first = [np.zeros_like(x) for x in first]
+        imported = [np.zeros_like(x) for x in imported]
+    _assert_same_results(first, imported)
+
+
+def _optimizers():
+    """One instance of every optimizer in tf.train (both kinds where `centered` exists)."""
+    for name in sorted(dir(tf.train)):
+        cls = getattr(tf.train, name)
+        if not (isinstance(cls, type) and issubclass(cls, tf.train.Optimizer)) \
+                or cls is tf.train.Optimizer:
+            continue
+        params = inspect.signature(cls).parameters
+        required = {p: 0.9 for p, v in params.items() if v.default is inspect.Parameter.empty}
+        required.update(learning_rate=0.1)
+        yield cls(**required)
+        if "centered" in params:
+            yield cls(**required, centered=True)
+
+
+def _stateful_graph():
+    """The op types without a Spec: variables, assigns, checks, optimizer updates."""
+    v = tf.Variable([1.0, 2.0], name="v")
+    u = tf.Variable(tf.zeros([2]), name="u")
+    x = tf.placeholder(tf.float32, [2], name="x")
+    steps = [tf.assign(v, x * 2.0), tf.assign_add(v, [1.0, 1.0]), tf.assign_sub(v, [0.5, 0.5]),
+             tf.is_variable_initialized(u), tf.report_uninitialized_variables(),
+             u.initialized_value(), tf.no_op(name="nothing"),
+             tf.Assert(tf.reduce_all(x > -100.0), [x], name="check"),
+             tf.Print(x, [x], message="x=", name="printed")]
+    steps += [opt.minimize(tf.reduce_sum(v * v)) for opt in _optimizers()]
+    if "RefCapture" in OPS:  # names a variable for tf.cond/tf.while_loop; built alone here
+        steps.append(OPS["RefCapture"](v._variable, name="ref_capture").op)
+    return steps
+
+
+def test_stateful_op_types_round_trip_and_run_alike():
+    graph = tf.Graph()
+    with graph.as_default():
+        steps = _stateful_graph()
+        init = tf.global_variables_initializer()
+    new = roundtrip(graph)
+    assert_same_graph(graph, new)
+    feed = {"x:0": np.array([3.0, 4.0], np.float32)}
+    results = []
+    for g in (graph, new):
+        with tf.Session(graph=g) as sess:
+            sess.run(init.name)
+            out = [sess.run(s.name, {g.get_tensor_by_name(k): a for k, a in feed.items()})
+                   for s in steps]
+            results.append(out + [sess.run("v:0")])
+    for a, b in zip(*results):
+        _assert_same_results([a], [b])
+
+
+def test_every_registered_op_type_is_round_tripped():
+    covered = set()
+    for spec in _all_specs():
+        covered.add(spec.op_type)
+    graph = tf.Graph()
+    with graph.as_default():
+        _stateful_graph()
+    covered |= {op.type for op in graph.get_operations()} | set(NOT_EXPORTABLE)
+    assert set(OPS) <= covered, (f"op types never round-tripped: {sorted(set(OPS) - covered)}; "
+                                 "give them a Spec or build them in _stateful_graph()")
+
+
+# ---- names, collections, devices, scopes -----------------------------------------------------
+def _model():
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    with tf.name_scope("dense"):
+        w = tf.Variable([[1.0], [2.0]], name="w")
+        b = tf.Variable(0.5, name="b")
+        y = tf.add(tf.matmul(x, w), b, name="y")
+    loss = tf.reduce_mean(tf.square(y), name="loss")
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    tf.add_to_collection("losses", loss)
+    return x, w, b, loss, train
+
+
+def test_collections_and_lookups_survive_import():
+    x, w, b, loss, train = _model()
+    tf.add_to_collection("notes", "hello")
+    tf.add_to_collection("notes", 3)
+    tf.add_to_collection("notes", b"raw")
+    tf.add_to_collection("notes", 2.5)
+    meta = tf.train.export_meta_graph()
+    tf.reset_default_graph()
+    saver = tf.train.import_meta_graph(meta)
+    graph = tf.get_default_graph()
+    assert tf.get_collection("train_op")[0] is graph.get_operation_by_name(train.name)
+    assert tf.get_collection("losses")[0] is graph.get_tensor_by_name("loss:0")
+    assert tf.get_collection("notes") == ["hello", 3, b"raw", 2.5]
+    gv, tv = tf.global_variables(), tf.trainable_variables()
+    assert [v.name for v in gv] == ["dense/w:0", "dense/b:0"]
+    assert all(a is b for a, b in zip(gv, tv))  # one Variable object per variable
+    assert gv[0].initializer.name == "dense/w/Assign" and gv[0].value().name == "dense/w/read:0"
+    assert saver is not None
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run("loss:0", {"x:0": [[1.0, 1.0]]})
+        sess.run(tf.get_collection("train_op")[0], {"x:0": [[1.0, 1.0]]})
+        assert sess.run("loss:0", {"x:0": [[1.0, 1.0]]}) < before
+        assert gv[0].eval(sess).shape == (2, 1)
+
+
+def test_import_scope_and_name_conflicts_follow_tf():
+    _model()
+    meta = tf.train.export_meta_graph()
+    tf.reset_default_graph()
+    tf.Variable(1.0, name="w")
+    tf.train.import_meta_graph(meta, import_scope="imp")
+    graph = tf.get_default_graph()
+    assert graph.get_tensor_by_name("imp/dense/y:0").op.type == "AddV2"
+    assert [v.name for v in tf.global_variables()] == ["w:0", "imp/dense/w:0", "imp/dense/b:0"]
+    tf.reset_default_graph()
+    tf.Variable([5.0, 6.0], name="w")
+    tf.train.import_meta_graph(_variable_meta())
+    names = [op.name for op in tf.get_default_graph().get_operations()]
+    assert names[:8] == ["w/initial_value", "w", "w/Assign", "w/read",
+                     "w/initial_value_1", "w_1", "w/Assign_1", "w/read_1"]  # as TF 2.21 does
+    assert tf.constant(1.0, name="w_1").name == "w_1_1:0"  # imported names are taken
+
+
+def _variable_meta():
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.Variable([1.0, 2.0], name="w")
+        return tf.train.export_meta_graph()
+
+
+def test_devices_control_inputs_colocation_and_set_shape_are_kept():
+    x = tf.placeholder(tf.float32, None, name="x")
+    with tf.device("/gpu:1"):
+        y = tf.identity(x, name="y")
+    with tf.control_dependencies([y]):
+        z = tf.add(x, 1.0, name="z")
+    z.set_shape([3])
+    v = tf.Variable(1.0, name="v")
+    meta = tf.train.export_meta_graph()
+    new = roundtrip(tf.get_default_graph())
+    assert_same_graph(tf.get_default_graph(), new)
+    assert new.get_tensor_by_name("z:0").shape.as_list() == [3]
+    assert new.get_operation_by_name("y").device == "/device:GPU:1"
+    assert new.get_operation_by_name("v/Assign").colocation.name == v.op.name
+    cleared = tf.Graph()
+    with cleared.as_default():
+        tf.train.import_meta_graph(meta, clear_devices=True)
+    assert cleared.get_operation_by_name("y").device == ""
+    stripped = tf.train.export_meta_graph(clear_devices=True)
+    assert all(r["device"] == "" for r in stripped.graph_def["ops"])
+
+
+def test_export_scope_strips_the_prefix_and_rejects_outside_inputs():
+    with tf.name_scope("tower"):
+        a = tf.constant(2.0, name="a")
+        tf.multiply(a, 3.0, name="b")
+    tf.add_to_collection("outs", a)
+    tf.add_to_collection("outs", tf.constant(0.0, name="outside"))
+    meta = tf.train.export_meta_graph(export_scope="tower")
+    assert [r["name"] for r in meta.graph_def["ops"]] == ["a", "Const", "b"]
+    assert meta.collection_def["outs"] == [{"tensor": "a:0"}]
+    new = tf.Graph()
+    with new.as_default():
+        tf.train.import_meta_graph(meta, import_scope="copy")
+        assert tf.Session().run("copy/b:0") == 6.0
+    tf.add(a, tf.constant(1.0, name="one"), name="tower/c/")
+    with pytest.raises(ValueError, match=r"'tower/c'.*refers to 'one:0'.*outside"):
+        tf.train.export_meta_graph(export_scope="tower")
+
+
+def test_input_map_replaces_an_imported_tensor():
+    x = tf.placeholder(tf.float32, [], name="x")
+    tf.multiply(x, 2.0, name="y")
+    meta = tf.train.export_meta_graph()
+    tf.reset_default_graph()
+    five = tf.constant(5.0, name="five")
+    tf.train.import_meta_graph(meta, import_scope="m", input_map={"x:0": five})
+    with tf.Session() as sess:
+        assert sess.run("m/y:0") == 10.0
+
+
+def test_file_round_trip_text_and_binary(tmp_path):
+    _model()
+    saver = tf.train.Saver()  # its saver_def in the meta graph: import adds no Saver ops
+    for as_text in (False, True):
+        path = tmp_path / f"model_{as_text}.meta"
+        meta = saver.export_meta_graph(str(path), as_text=as_text)
+        assert path.read_bytes() == meta.to_bytes(as_text)
+        g = tf.Graph()
+        with g.as_default():
+            tf.train.import_meta_graph(str(path))
+        assert_same_graph(tf.get_default_graph(), g)
+    assert "stripped_op_list" in meta.meta_info_def and meta.HasField("graph_def")
+
+
+# ---- what cannot be exported, and bad documents ------------------------------------------
+def test_unserialisable_attr_raises_naming_the_op():
+    y = tf.identity(tf.constant(1.0), name="hook")
+    y.op.attrs["callback"] = print  # e.g. an op carrying a Python function
+    with pytest.raises(meta_graph.UnserialisableGraphError,
+                       match=r"'hook' \(Identity\).*attr 'callback' holds a builtins."):
+        tf.train.export_meta_graph()
+
+
+def test_control_flow_ops_cannot_be_exported_and_saver_skips_the_meta_graph(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    x = tf.placeholder(tf.float32, [], name="x")
+    tf.cond(x > 0, lambda: v * 2.0, lambda: x)
+    with pytest.raises(meta_graph.UnserialisableGraphError,
+                       match=r"'cond' \(If\).*attr 'then_branch' holds.*write_meta_graph=False"):
+        tf.train.export_meta_graph()
+    _, s = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * x), [0, 1.0])
+    tf.gradients(s, x)
+    blocked = {op.type for op in tf.get_default_graph().get_operations()} & set(NOT_EXPORTABLE)
+    assert blocked == set(NOT_EXPORTABLE)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        (tmp_path / "m.meta").write_text("stale")
+        with pytest.warns(UserWarning, match="Checkpoint saved without a meta graph"):
+            path = saver.save(sess, str(tmp_path / "m"))
+        assert not (tmp_path / "m.meta").exists()
+        saver.restore(sess, path)
+        assert tf.train.latest_checkpoint(str(tmp_path)) == path
+
+
+def test_unknown_collection_items_are_skipped_with_a_warning():
+    tf.add_to_collection("things", object())
+    tf.add_to_collection("things", "kept")
+    with pytest.warns(UserWarning, match="Collection 'things': skipping object"):
+        meta = tf.train.export_meta_graph()
+    doc = json.loads(meta.to_bytes())
+    doc["collection_def"]["things"].append({"gizmo": {"a": 1}})
+    new = tf.Graph()
+    with new.as_default(), pytest.warns(UserWarning, match="unknown kind 'gizmo'"):
+        tf.train.import_meta_graph(meta_graph.MetaGraphDef(doc))
+    assert new.get_collection("things") == ["kept"]
+
+
+def _doc():
+    tf.multiply(tf.constant([1.0, 2.0], name="c"), 2.0, name="m")
+    return json.loads(tf.train.export_meta_graph().to_bytes())
+
+
+def _hostile_array():
+    """An .npy of a pickled object array (np.load must refuse it: allow_pickle=False)."""
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: "{not json",
+    lambda d: json.dumps(dict(d, format="other")),
+    lambda d: json.dumps(dict(d, version=99)),
+    lambda d: json.dumps(d)[:len(json.dumps(d)) // 2],
+    lambda d: json.dumps(_set_attr(d, {"mystery": 1})),
+    lambda d: json.dumps(_set_attr(d, {"ndarray": _hostile_array()})),
+    lambda d: json.dumps(_set_attr(d, {"ndarray": "!!notbase64"})),
+    lambda d: json.dumps(_set_input(d, "nowhere:0")),
+    lambda d: "[" * 100000,
+], ids=["bad-json", "format", "version", "truncated", "unknown-tag", "pickled-array",
+        "bad-base64", "dangling-input", "deep-nesting"])
+def test_corrupted_or_hostile_meta_files_give_data_loss_errors(tmp_path, damage):
+    path = tmp_path / "bad.meta"
+    path.write_text(damage(_doc()))
+    new = tf.Graph()
+    with new.as_default(), pytest.raises(tf.errors.DataLossError, match=str(path)):
+        tf.train.import_meta_graph(str(path))
+
+
+def _set_attr(doc, value):
+    doc["graph_def"]["ops"][0]["attrs"]["value"] = value
+    return doc
+
+
+def _set_input(doc, name):
+    doc["graph_def"]["ops"][-1]["inputs"][0] = name
+    return doc
+
+
+def test_bad_saver_def_gives_a_data_loss_error():
+    tf.Variable(1.0, name="v")
+    doc = json.loads(tf.train.Saver().export_meta_graph().to_bytes())
+    doc["saver_def"]["entries"][0][1] = "ghost:0"
+    tf.reset_default_graph()
+    with pytest.raises(tf.errors.DataLossError, match="saver_def of meta graph .* unusable"):
+        tf.train.import_meta_graph(meta_graph.MetaGraphDef(doc))
+
+
+def test_unregistered_op_type_and_missing_file_errors(tmp_path):
+    doc = _doc()
+    doc["graph_def"]["ops"][-1]["type"] = "FancyOp"
+    with pytest.raises(ValueError, match="No op named FancyOp in defined operations"):
+        tf.train.import_meta_graph(meta_graph.MetaGraphDef(doc))
+    with pytest.raises(OSError, match="File does not exist"):
+        tf.train.import_meta_graph(str(tmp_path / "nope.meta"))
+
+
+def test_attr_codec_round_trips_every_kind_of_value():
+    values = [None, True, 3, -2.5, float("nan"), float("inf"), "s", b"\x00b", 1 + 2j,
+              (1, (2, None)), [1, [2]], {"k": (1,)}, tf.float64, tf.TensorShape([None, 3]),
+              tf.TensorShape(None), slice(1, None, -1), Ellipsis, np.float32(1.5),
+              np.int64(7), np.array([[1, 2]], np.int16), np.array([b"a", b"bc"], dtype=object),
+              np.array(3.0)]
+    for value in values:
+        encoded = json.loads(json.dumps(meta_graph._encode(value, None)))
+        assert _same_value(meta_graph._decode(encoded, None), value), value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError):
+            meta_graph._encode(lambda: 0, None)
