@@ -1,92 +1,22 @@
 """export_meta_graph / import_meta_graph: every registered op type round-trips (same names,
-types, attrs, shapes and run results), collections, scopes, devices, and bad files."""
-import base64
+types, attrs, shapes and run results; tf.cond/tf.while_loop bodies included), collections,
+scopes and devices. Bad documents: test_meta_graph_errors.py; control flow in depth:
+test_meta_graph_control_flow.py."""
 import inspect
-import io
-import json
-import warnings
 
 import numpy as np
 import pytest
 
 import tginteractive as tf
-from tginteractive.framework import meta_graph
 from tginteractive.framework.registry import OPS
 from tests.ops.harness import _as_list, _placeholders, spec_id
 from tests.ops.test_registry import collected
+from tests.train.meta_graph_helpers import (assert_same_graph, assert_same_results, roundtrip,
+                                            run_by_name)
 
 
 def _all_specs():
     return collected()[0]
-
-
-# Op types whose attrs hold Python objects a meta graph cannot store: exporting a graph with one
-# raises UnserialisableGraphError naming the op (checked below), and Saver.save then writes the
-# checkpoint without a .meta file, with a warning.
-NOT_EXPORTABLE = {
-    "If": "then_branch/else_branch are traced sub-graphs (function_graph.Branch)",
-    "While": "cond_branch/body_branch are traced sub-graphs (function_graph.Branch)",
-    "WhileGrad": "grad_branch is a traced sub-graph (function_graph.Branch)",
-}
-
-
-# ---- comparing two graphs ------------------------------------------------------------------
-def _same_value(a, b):
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
-                and (np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
-                     if a.dtype.kind != "O" else a.tolist() == b.tolist()))
-    if isinstance(a, (tuple, list)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(_same_value, a, b))
-    if isinstance(a, dict):
-        return type(a) is type(b) and a.keys() == b.keys() and \
-            all(_same_value(a[k], b[k]) for k in a)
-    if isinstance(a, (tf.Tensor, tf.Operation)):
-        return type(a) is type(b) and a.name == b.name
-    if isinstance(a, float) and np.isnan(a):
-        return type(b) is type(a) and np.isnan(b)
-    return type(a) is type(b) and a == b
-
-
-def assert_same_graph(g1, g2):
-    ops1, ops2 = g1.get_operations(), g2.get_operations()
-    assert [o.name for o in ops1] == [o.name for o in ops2]
-    for a, b in zip(ops1, ops2):
-        assert a.type == b.type and a.device == b.device, a.name
-        assert [t.name for t in a.inputs] == [t.name for t in b.inputs], a.name
-        assert [c.name for c in a.control_inputs] == [c.name for c in b.control_inputs], a.name
-        assert a.attrs.keys() == b.attrs.keys(), a.name
-        for key in a.attrs:
-            assert _same_value(a.attrs[key], b.attrs[key]), (a.name, key, a.attrs[key])
-        assert [(t.dtype, t.shape) for t in a.outputs] == [(t.dtype, t.shape) for t in b.outputs]
-        assert (a.colocation and a.colocation.name) == (b.colocation and b.colocation.name)
-
-
-def roundtrip(graph):
-    """Export `graph` through bytes and import it into a fresh graph (without the Saver that
-    tf.train.import_meta_graph adds, like TF, when there are variables but no saver_def)."""
-    data = tf.train.export_meta_graph(graph=graph).to_bytes()
-    meta = meta_graph.MetaGraphDef.from_bytes(data, source="<test>")
-    new = tf.Graph()
-    meta_graph.import_meta_graph(meta, new)
-    return new
-
-
-def _run(graph, fetch_names, feed_by_name):
-    with tf.Session(graph=graph) as sess:
-        return sess.run(fetch_names, {graph.get_tensor_by_name(k): v
-                                      for k, v in feed_by_name.items()})
-
-
-def _assert_same_results(a, b):
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.dtype == y.dtype and x.shape == y.shape
-        if x.dtype.kind == "O":
-            assert x.tolist() == y.tolist()
-        else:
-            np.testing.assert_array_equal(x, y)
 
 
 # ---- every registered op type --------------------------------------------------------------
@@ -96,23 +26,18 @@ def test_spec_graph_round_trips(spec):
     with graph.as_default():
         phs = _placeholders(spec.inputs, static=True)
         outs = _as_list(spec.build(*phs))
-    blocked = [op for op in graph.get_operations() if op.type in NOT_EXPORTABLE]
-    if blocked:
-        with pytest.raises(meta_graph.UnserialisableGraphError, match=f"'{blocked[0].name}'"):
-            tf.train.export_meta_graph(graph=graph)
-        return
     new = roundtrip(graph)
     assert_same_graph(graph, new)
     names = [t.name for t in outs]
     feeds = {p.name: x for p, x in zip(phs, spec.inputs)}
-    first, again = _run(graph, names, feeds), _run(graph, names, feeds)
-    imported = _run(new, names, feeds)
+    first, again = run_by_name(graph, names, feeds), run_by_name(graph, names, feeds)
+    imported = run_by_name(new, names, feeds)
     try:
-        _assert_same_results(first, again)
+        assert_same_results(first, again)
     except AssertionError:  # unseeded random op: only the dtypes and shapes can agree
         first = [np.zeros_like(x) for x in first]
         imported = [np.zeros_like(x) for x in imported]
-    _assert_same_results(first, imported)
+    assert_same_results(first, imported)
 
 
 def _optimizers():
@@ -162,7 +87,8 @@ def test_stateful_op_types_round_trip_and_run_alike():
                    for s in steps]
             results.append(out + [sess.run("v:0")])
     for a, b in zip(*results):
-        _assert_same_results([a], [b])
+        assert_same_results([a], [b])
+
 
 
 def test_every_registered_op_type_is_round_tripped():
@@ -172,9 +98,10 @@ def test_every_registered_op_type_is_round_tripped():
     graph = tf.Graph()
     with graph.as_default():
         _stateful_graph()
-    covered |= {op.type for op in graph.get_operations()} | set(NOT_EXPORTABLE)
+    covered |= {op.type for op in graph.get_operations()}
     assert set(OPS) <= covered, (f"op types never round-tripped: {sorted(set(OPS) - covered)}; "
                                  "give them a Spec or build them in _stateful_graph()")
+
 
 
 # ---- names, collections, devices, scopes -----------------------------------------------------
@@ -305,121 +232,3 @@ def test_file_round_trip_text_and_binary(tmp_path):
         assert_same_graph(tf.get_default_graph(), g)
     assert "stripped_op_list" in meta.meta_info_def and meta.HasField("graph_def")
 
-
-# ---- what cannot be exported, and bad documents ------------------------------------------
-def test_unserialisable_attr_raises_naming_the_op():
-    y = tf.identity(tf.constant(1.0), name="hook")
-    y.op.attrs["callback"] = print  # e.g. an op carrying a Python function
-    with pytest.raises(meta_graph.UnserialisableGraphError,
-                       match=r"'hook' \(Identity\).*attr 'callback' holds a builtins."):
-        tf.train.export_meta_graph()
-
-
-def test_control_flow_ops_cannot_be_exported_and_saver_skips_the_meta_graph(tmp_path):
-    v = tf.Variable(1.0, name="v")
-    x = tf.placeholder(tf.float32, [], name="x")
-    tf.cond(x > 0, lambda: v * 2.0, lambda: x)
-    with pytest.raises(meta_graph.UnserialisableGraphError,
-                       match=r"'cond' \(If\).*attr 'then_branch' holds.*write_meta_graph=False"):
-        tf.train.export_meta_graph()
-    _, s = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * x), [0, 1.0])
-    tf.gradients(s, x)
-    blocked = {op.type for op in tf.get_default_graph().get_operations()} & set(NOT_EXPORTABLE)
-    assert blocked == set(NOT_EXPORTABLE)
-    saver = tf.train.Saver()
-    with tf.Session() as sess:
-        sess.run(v.initializer)
-        (tmp_path / "m.meta").write_text("stale")
-        with pytest.warns(UserWarning, match="Checkpoint saved without a meta graph"):
-            path = saver.save(sess, str(tmp_path / "m"))
-        assert not (tmp_path / "m.meta").exists()
-        saver.restore(sess, path)
-        assert tf.train.latest_checkpoint(str(tmp_path)) == path
-
-
-def test_unknown_collection_items_are_skipped_with_a_warning():
-    tf.add_to_collection("things", object())
-    tf.add_to_collection("things", "kept")
-    with pytest.warns(UserWarning, match="Collection 'things': skipping object"):
-        meta = tf.train.export_meta_graph()
-    doc = json.loads(meta.to_bytes())
-    doc["collection_def"]["things"].append({"gizmo": {"a": 1}})
-    new = tf.Graph()
-    with new.as_default(), pytest.warns(UserWarning, match="unknown kind 'gizmo'"):
-        tf.train.import_meta_graph(meta_graph.MetaGraphDef(doc))
-    assert new.get_collection("things") == ["kept"]
-
-
-def _doc():
-    tf.multiply(tf.constant([1.0, 2.0], name="c"), 2.0, name="m")
-    return json.loads(tf.train.export_meta_graph().to_bytes())
-
-
-def _hostile_array():
-    """An .npy of a pickled object array (np.load must refuse it: allow_pickle=False)."""
-    buf = io.BytesIO()
-    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
-    return base64.b64encode(buf.getvalue()).decode()
-
-
-@pytest.mark.parametrize("damage", [
-    lambda d: "{not json",
-    lambda d: json.dumps(dict(d, format="other")),
-    lambda d: json.dumps(dict(d, version=99)),
-    lambda d: json.dumps(d)[:len(json.dumps(d)) // 2],
-    lambda d: json.dumps(_set_attr(d, {"mystery": 1})),
-    lambda d: json.dumps(_set_attr(d, {"ndarray": _hostile_array()})),
-    lambda d: json.dumps(_set_attr(d, {"ndarray": "!!notbase64"})),
-    lambda d: json.dumps(_set_input(d, "nowhere:0")),
-    lambda d: "[" * 100000,
-], ids=["bad-json", "format", "version", "truncated", "unknown-tag", "pickled-array",
-        "bad-base64", "dangling-input", "deep-nesting"])
-def test_corrupted_or_hostile_meta_files_give_data_loss_errors(tmp_path, damage):
-    path = tmp_path / "bad.meta"
-    path.write_text(damage(_doc()))
-    new = tf.Graph()
-    with new.as_default(), pytest.raises(tf.errors.DataLossError, match=str(path)):
-        tf.train.import_meta_graph(str(path))
-
-
-def _set_attr(doc, value):
-    doc["graph_def"]["ops"][0]["attrs"]["value"] = value
-    return doc
-
-
-def _set_input(doc, name):
-    doc["graph_def"]["ops"][-1]["inputs"][0] = name
-    return doc
-
-
-def test_bad_saver_def_gives_a_data_loss_error():
-    tf.Variable(1.0, name="v")
-    doc = json.loads(tf.train.Saver().export_meta_graph().to_bytes())
-    doc["saver_def"]["entries"][0][1] = "ghost:0"
-    tf.reset_default_graph()
-    with pytest.raises(tf.errors.DataLossError, match="saver_def of meta graph .* unusable"):
-        tf.train.import_meta_graph(meta_graph.MetaGraphDef(doc))
-
-
-def test_unregistered_op_type_and_missing_file_errors(tmp_path):
-    doc = _doc()
-    doc["graph_def"]["ops"][-1]["type"] = "FancyOp"
-    with pytest.raises(ValueError, match="No op named FancyOp in defined operations"):
-        tf.train.import_meta_graph(meta_graph.MetaGraphDef(doc))
-    with pytest.raises(OSError, match="File does not exist"):
-        tf.train.import_meta_graph(str(tmp_path / "nope.meta"))
-
-
-def test_attr_codec_round_trips_every_kind_of_value():
-    values = [None, True, 3, -2.5, float("nan"), float("inf"), "s", b"\x00b", 1 + 2j,
-              (1, (2, None)), [1, [2]], {"k": (1,)}, tf.float64, tf.TensorShape([None, 3]),
-              tf.TensorShape(None), slice(1, None, -1), Ellipsis, np.float32(1.5),
-              np.int64(7), np.array([[1, 2]], np.int16), np.array([b"a", b"bc"], dtype=object),
-              np.array(3.0)]
-    for value in values:
-        encoded = json.loads(json.dumps(meta_graph._encode(value, None)))
-        assert _same_value(meta_graph._decode(encoded, None), value), value
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(TypeError):
-            meta_graph._encode(lambda: 0, None)

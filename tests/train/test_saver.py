@@ -1,37 +1,19 @@
-"""tf.train.Saver and checkpoint files: round trips (in one process and across processes),
-the `checkpoint` state file, housekeeping, readers, restore errors, bad files and
-interrupted saves."""
-import io
-import json
+"""tf.train.Saver: round trips in one process, variable lists, restore errors, the
+`checkpoint` state file, housekeeping and readers. Damaged files and interrupted saves:
+test_checkpoint_files.py; across processes: test_saver_processes.py."""
 import os
-import pathlib
-import signal
-import subprocess
-import sys
-import zipfile
 
 import numpy as np
 import pytest
 
 import tginteractive as tf
 from tginteractive.train import checkpoint_utils
-
-REPO = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _env():
-    return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-
-
-def _model():
-    w = tf.Variable([[1.0, 2.0], [3.0, 4.0]], name="w")
-    b = tf.Variable(5, name="b")
-    return w, b
+from tests.train.checkpoint_helpers import model, saved
 
 
 # ---- round trips --------------------------------------------------------------------------
 def test_save_and_restore_round_trip(tmp_path):
-    w, b = _model()
+    w, b = model()
     saver = tf.train.Saver()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -69,7 +51,7 @@ def test_every_dtype_and_strings_round_trip_exactly(tmp_path):
 
 
 def test_var_list_as_dict_list_and_errors():
-    w, b = _model()
+    w, b = model()
     saver = tf.train.Saver({"weights": w, "bias": b})
     assert [e[0] for e in saver.saver_def.entries] == ["weights", "bias"]
     assert len(tf.train.Saver([w]).saver_def.entries) == 1
@@ -87,7 +69,7 @@ def test_var_list_as_dict_list_and_errors():
 
 
 def test_dict_names_are_the_checkpoint_keys(tmp_path):
-    w, b = _model()
+    w, b = model()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = tf.train.Saver({"net/kernel": w}).save(sess, str(tmp_path / "m"))
@@ -100,7 +82,7 @@ def test_dict_names_are_the_checkpoint_keys(tmp_path):
 
 
 def test_global_step_pad_and_return_values(tmp_path):
-    w, b = _model()
+    w, b = model()
     step = tf.Variable(7, name="global_step", trainable=False)
     saver = tf.train.Saver(pad_step_number=True)
     with tf.Session() as sess:
@@ -116,7 +98,7 @@ def test_global_step_pad_and_return_values(tmp_path):
 
 
 def test_save_argument_errors(tmp_path):
-    _model()
+    model()
     saver = tf.train.Saver()
     with tf.Session() as sess:
         with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value w"):
@@ -138,7 +120,7 @@ def test_allow_empty_defer_build_and_finalized_graph(tmp_path):
     with tf.Session() as sess:
         assert saver.save(sess, str(tmp_path / "e")) is None
         saver.restore(sess, None)  # an empty saver restores nothing, like TF
-    w, b = _model()
+    w, b = model()
     deferred = tf.train.Saver(defer_build=True)
     tf.get_default_graph().finalize()  # nothing below may add ops
     with tf.Session() as sess:
@@ -146,7 +128,7 @@ def test_allow_empty_defer_build_and_finalized_graph(tmp_path):
         with pytest.raises(RuntimeError, match=r"`build\(\)` should be called before save"):
             deferred.save(sess, str(tmp_path / "d"))
     tf.reset_default_graph()
-    w, b = _model()
+    w, b = model()
     deferred = tf.train.Saver(defer_build=True)
     deferred.build()
     tf.get_default_graph().finalize()
@@ -170,18 +152,10 @@ def test_reshape_restores_a_tensor_of_the_same_size(tmp_path):
         np.testing.assert_array_equal(sess.run(w), np.arange(6.0).reshape(3, 2))
 
 
+
 # ---- restore errors ------------------------------------------------------------------------
-def _saved(tmp_path):
-    w, b = _model()
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
-    tf.reset_default_graph()
-    return path
-
-
 def test_restore_missing_path_errors(tmp_path):
-    _model()
+    model()
     saver = tf.train.Saver()
     with tf.Session() as sess:
         with pytest.raises(ValueError, match="Can't load save_path when it is None"):
@@ -191,7 +165,7 @@ def test_restore_missing_path_errors(tmp_path):
 
 
 def test_restore_names_every_missing_and_mismatched_variable(tmp_path):
-    path = _saved(tmp_path)
+    path = saved(tmp_path)
     w = tf.Variable(tf.zeros([3]), name="w")
     b = tf.Variable(1.0, name="b")
     tf.Variable(0, name="c")
@@ -216,7 +190,7 @@ def test_restore_names_every_missing_and_mismatched_variable(tmp_path):
 
 # ---- the state file, housekeeping ----------------------------------------------------------
 def test_state_file_format_and_latest_checkpoint(tmp_path):
-    _model()
+    model()
     saver = tf.train.Saver(max_to_keep=2)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -238,7 +212,7 @@ def test_state_file_format_and_latest_checkpoint(tmp_path):
 
 
 def test_relative_paths_and_custom_state_file(tmp_path, monkeypatch):
-    _model()
+    model()
     monkeypatch.chdir(tmp_path)
     os.mkdir("run")
     with tf.Session() as sess:
@@ -275,7 +249,7 @@ def test_state_file_parsing_and_bad_state_files(tmp_path):
 
 
 def test_max_to_keep_none_keeps_every_file(tmp_path):
-    _model()
+    model()
     saver = tf.train.Saver(max_to_keep=None)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -297,7 +271,7 @@ class _Clock:
 def test_keep_checkpoint_every_n_hours(tmp_path, monkeypatch):
     clock = _Clock()
     monkeypatch.setattr(tf.train.saver, "time", clock)
-    _model()
+    model()
     saver = tf.train.Saver(max_to_keep=1, keep_checkpoint_every_n_hours=1)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -308,7 +282,7 @@ def test_keep_checkpoint_every_n_hours(tmp_path, monkeypatch):
 
 
 def test_recover_and_set_last_checkpoints(tmp_path):
-    _model()
+    model()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         first = tf.train.Saver(max_to_keep=5)
@@ -325,7 +299,7 @@ def test_recover_and_set_last_checkpoints(tmp_path):
 
 # ---- readers -------------------------------------------------------------------------------
 def test_list_variables_load_variable_and_reader(tmp_path):
-    path = _saved(tmp_path)
+    path = saved(tmp_path)
     assert tf.train.list_variables(str(tmp_path)) == [("b", []), ("w", [2, 2])]
     assert tf.train.list_variables(path) == [("b", []), ("w", [2, 2])]
     assert tf.train.load_variable(str(tmp_path), "w:0").tolist() == [[1.0, 2.0], [3.0, 4.0]]
@@ -342,268 +316,9 @@ def test_list_variables_load_variable_and_reader(tmp_path):
         tf.train.list_variables(str(tmp_path / "empty"))
 
 
-# ---- corrupted, truncated and hostile files ------------------------------------------------
-def _forge(prefix, data, tensors, sha=None):
-    """Write `data` as the data file and an index describing `tensors` (hash matching)."""
-    import hashlib
-    pathlib.Path(prefix + ".data-00000-of-00001").write_bytes(data)
-    index = {"format": "tginteractive.checkpoint", "version": 1, "tensors": tensors,
-             "data_sha256": sha or hashlib.sha256(data).hexdigest()}
-    pathlib.Path(prefix + ".index").write_text(json.dumps(index))
-
-
-def _npz(members, compression=zipfile.ZIP_STORED):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as zf:
-        for key, raw in members.items():
-            zf.writestr(key + ".npy", raw)
-    return buf.getvalue()
-
-
-def _npy(array, allow_pickle=False):
-    buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=allow_pickle)
-    return buf.getvalue()
-
-
-class _Marker:
-    """Unpickling this creates a file: proof that a checkpoint was (wrongly) unpickled."""
-    path = None
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
-
-
-W_ENTRY = {"w": {"key": "t0", "dtype": "float32", "shape": [2], "encoding": "array"}}
-
-
-def _hostile_cases(tmp_path):
-    _Marker.path = str(tmp_path / "UNPICKLED")
-    pickled = np.empty(2, dtype=object)
-    pickled[:] = [_Marker(), _Marker()]
-    huge = io.BytesIO()
-    np.lib.format.write_array_header_1_0(huge, {"descr": "<f4", "fortran_order": False,
-                                                "shape": (10 ** 12,)})
-    good = _npy(np.ones(2, np.float32))
-    return {
-        "pickled-object-array": (_npz({"t0": _npy(pickled, allow_pickle=True)}), W_ENTRY),
-        "pickled-strings": (_npz({"t0": _npy(pickled, allow_pickle=True)}),
-                            {"w": dict(W_ENTRY["w"], dtype="string", encoding="strings")}),
-        "raw-pickle": (__import__("pickle").dumps(_Marker()), W_ENTRY),
-        "huge-header": (_npz({"t0": huge.getvalue() + b"\0" * 8}),
-                        {"w": dict(W_ENTRY["w"], shape=[10 ** 12])}),
-        "wrong-dtype": (_npz({"t0": _npy(np.ones(2, np.float64))}), W_ENTRY),
-        "compressed": (_npz({"t0": good}, zipfile.ZIP_DEFLATED), W_ENTRY),
-        "missing-member": (_npz({"t1": good}), W_ENTRY),
-        "not-a-zip": (b"\x00" * 64, W_ENTRY),
-        "bad-checksum": (_npz({"t0": good}), W_ENTRY, "0" * 64),
-    }
-
-
-@pytest.mark.parametrize("case", ["pickled-object-array", "pickled-strings", "raw-pickle",
-                                  "huge-header", "wrong-dtype", "compressed", "missing-member",
-                                  "not-a-zip", "bad-checksum"])
-def test_hostile_data_files_give_data_loss_errors(tmp_path, case):
-    data, tensors, *sha = _hostile_cases(tmp_path)[case]
-    prefix = str(tmp_path / "evil")
-    _forge(prefix, data, tensors, *sha)
-    if tensors is W_ENTRY:  # a float32 [2] variable passes restore's name/shape/dtype checks
-        w = tf.Variable(tf.zeros([2]), name="w")
-        with tf.Session() as sess:
-            sess.run(w.initializer)
-            with pytest.raises(tf.errors.DataLossError, match=r"evil\.data-00000-of-00001"):
-                tf.train.Saver().restore(sess, prefix)
-            assert sess.run(w).tolist() == [0.0, 0.0]
-    with pytest.raises(tf.errors.DataLossError, match=r"evil\.data-00000-of-00001"):
-        tf.train.load_variable(prefix, "w")
-    assert not (tmp_path / "UNPICKLED").exists()
-
-
-@pytest.mark.parametrize("index", [
-    "{not json", '{"format": "tginteractive.checkpoint"}', "[]", "",
-    json.dumps({"format": "tginteractive.checkpoint", "version": 1, "data_sha256": "0" * 64,
-                "tensors": {"w": {"key": "t0", "dtype": "float32", "shape": [-1],
-                                  "encoding": "array"}}}),
-    json.dumps({"format": "tginteractive.checkpoint", "version": 1, "data_sha256": "0" * 64,
-                "tensors": {"w": {"key": "../x", "dtype": "object", "shape": [2],
-                                  "encoding": "array"}}}),
-], ids=["bad-json", "no-fields", "list", "empty", "negative-dim", "bad-key-dtype"])
-def test_bad_index_files_give_data_loss_errors(tmp_path, index):
-    path = _saved(tmp_path)
-    pathlib.Path(path + ".index").write_text(index)
-    with pytest.raises(tf.errors.DataLossError, match=r"m\.index"):
-        tf.train.list_variables(path)
-
-
-@pytest.mark.parametrize("damage", ["truncate", "flip", "delete"])
-def test_truncated_or_damaged_data_file(tmp_path, damage):
-    path = _saved(tmp_path)
-    data = pathlib.Path(path + ".data-00000-of-00001")
-    raw = data.read_bytes()
-    if damage == "delete":
-        data.unlink()
-    else:
-        data.write_bytes(raw[:len(raw) // 2] if damage == "truncate" else
-                         raw[:-9] + bytes([raw[-9] ^ 1]) + raw[-8:])
-    _model()
-    with tf.Session() as sess, pytest.raises(tf.errors.DataLossError,
-                                             match="m.data-00000-of-00001"):
-        tf.train.Saver().restore(sess, path)
-
-
-# ---- interrupted saves ----------------------------------------------------------------------
-@pytest.mark.parametrize("stage", [".data-", ".index", ".meta", "checkpoint."])
-def test_exception_inside_the_writer_keeps_the_previous_checkpoint(tmp_path, monkeypatch, stage):
-    w, b = _model()
-    saver = tf.train.Saver()
-    real = checkpoint_utils._write_bytes
-
-    def failing(f, data):
-        if stage in os.path.basename(f.name):
-            f.write(data[:len(data) // 2])
-            raise OSError(28, "No space left on device")
-        real(f, data)
-
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        first = saver.save(sess, str(tmp_path / "m"), global_step=1)
-        same = saver.save(sess, str(tmp_path / "same"))
-        sess.run(w.assign(tf.zeros([2, 2])))
-        monkeypatch.setattr(checkpoint_utils, "_write_bytes", failing)
-        with pytest.raises(OSError, match="No space left"):
-            saver.save(sess, str(tmp_path / "m"), global_step=2)
-        if stage != "checkpoint.":  # the state file is not rewritten without global_step
-            with pytest.raises(OSError):
-                saver.save(sess, str(tmp_path / "same"))  # overwriting in place
-        monkeypatch.setattr(checkpoint_utils, "_write_bytes", real)
-        assert not [f for f in os.listdir(tmp_path) if ".tmp-" in f]
-        assert tf.train.latest_checkpoint(str(tmp_path)) in (first, same)
-        for path in (first, same):
-            saver.restore(sess, path)
-            assert sess.run(w)[1, 1] == 4.0
-        if stage in (".data-", ".index"):
-            assert not tf.train.checkpoint_exists(str(tmp_path / "m-2"))
-
-
-KILLED_SAVE = r"""
-import os, sys, time
-import tginteractive as tf
-from tginteractive.train import checkpoint_utils
-directory, stage, overwrite = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-v = tf.Variable([1.0, 2.0, 3.0], name="v")
-saver = tf.train.Saver()
-prefix = os.path.join(directory, "model")
-step = None if overwrite else 1
-with tf.Session() as sess:
-    sess.run(v.initializer)
-    saver.save(sess, prefix, global_step=step)
-    sess.run(v.assign([9.0, 9.0, 9.0]))
-    real = checkpoint_utils._write_bytes
-    def hang(f, data):
-        if stage in os.path.basename(f.name):
-            f.write(data[:len(data) // 2]); f.flush(); os.fsync(f.fileno())
-            print("HANGING", flush=True)
-            time.sleep(120)
-        real(f, data)
-    checkpoint_utils._write_bytes = hang
-    saver.save(sess, prefix, global_step=None if overwrite else 2)
-print("NOT KILLED", flush=True)
-"""
-
-
-@pytest.mark.parametrize("stage,overwrite", [(".data-", False), (".index", False),
-                                             (".meta", False), ("checkpoint.", False),
-                                             (".data-", True), (".index", True)])
-def test_save_killed_mid_write_keeps_the_previous_checkpoint(tmp_path, stage, overwrite):
-    child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(tmp_path), stage,
-                              "1" if overwrite else "0"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=_env())
-    try:
-        line = child.stdout.readline()
-        assert line == "HANGING\n", line + child.stderr.read()
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait(30)
-    assert child.returncode == -signal.SIGKILL
-    expected = str(tmp_path / ("model" if overwrite else "model-1"))
-    assert tf.train.latest_checkpoint(str(tmp_path)) == expected
-    assert any(".tmp-" in f for f in os.listdir(tmp_path))  # the half-written temporary
-    v = tf.Variable(tf.zeros([3]), name="v")
-    with tf.Session() as sess:
-        tf.train.Saver().restore(sess, expected)
-        assert sess.run(v).tolist() == [1.0, 2.0, 3.0]
-    if stage in (".data-", ".index") and not overwrite:
-        assert not tf.train.checkpoint_exists(str(tmp_path / "model-2"))
-
-
-# ---- across processes: save, then continue from a fresh graph or an imported one ----------
-TRAINER = r"""
-import json, os, sys
-import numpy as np
-import tginteractive as tf
-mode, directory, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
-xs = np.linspace(-1, 1, 64, dtype=np.float32).reshape(-1, 1)
-ys = (np.sin(3 * xs) + 0.5 * xs).astype(np.float32)
-
-def build():
-    tf.set_random_seed(3)
-    x = tf.placeholder(tf.float32, [None, 1], name="x")
-    y = tf.placeholder(tf.float32, [None, 1], name="y")
-    w1 = tf.Variable(tf.random_normal([1, 16], stddev=0.5), name="w1")
-    b1 = tf.Variable(tf.zeros([16]), name="b1")
-    w2 = tf.Variable(tf.random_normal([16, 1], stddev=0.5), name="w2")
-    pred = tf.matmul(tf.tanh(tf.matmul(x, w1) + b1), w2)
-    loss = tf.reduce_mean(tf.square(pred - y), name="loss")
-    step = tf.Variable(0, name="global_step", trainable=False)
-    opt = (tf.train.MomentumOptimizer(0.05, 0.9) if hasattr(tf.train, "MomentumOptimizer")
-           else tf.train.GradientDescentOptimizer(0.05))
-    opt.minimize(loss, global_step=step)
-    tf.add_to_collection("loss", loss)
-    return tf.train.Saver()
-
-prefix = os.path.join(directory, "model")
-if mode == "import":
-    latest = tf.train.latest_checkpoint(directory)
-    saver = tf.train.import_meta_graph(latest + ".meta")
-else:
-    saver = build()
-train_op, loss = tf.get_collection("train_op")[0], tf.get_collection("loss")[0]
-feed = {"x:0": xs, "y:0": ys}
-with tf.Session() as sess:
-    if mode in ("fresh", "full"):
-        sess.run(tf.global_variables_initializer())
-    else:
-        saver.restore(sess, tf.train.latest_checkpoint(directory))
-    for _ in range(steps):
-        sess.run(train_op, feed)
-    if mode == "fresh":
-        saver.save(sess, prefix, global_step=tf.get_default_graph().get_tensor_by_name(
-            "global_step:0"))
-    print(json.dumps([float(sess.run(loss, feed)), int(sess.run("global_step:0"))]))
-"""
-
-
-def _train(mode, directory, steps):
-    out = subprocess.run([sys.executable, "-c", TRAINER, mode, str(directory), str(steps)],
-                         capture_output=True, text=True, env=_env(), timeout=120)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def test_training_resumes_across_processes_with_the_same_loss(tmp_path):
-    first = _train("fresh", tmp_path, 30)
-    assert first[1] == 30 and tf.train.latest_checkpoint(str(tmp_path)).endswith("model-30")
-    full = _train("full", tmp_path / "unused", 60)
-    rebuilt = _train("restore", tmp_path, 30)
-    imported = _train("import", tmp_path, 30)
-    assert rebuilt[1] == imported[1] == full[1] == 60
-    assert rebuilt[0] == full[0] and imported[0] == full[0]  # bit for bit
-    assert full[0] < first[0]
-
-
+# ---- meta graphs beside checkpoints ---------------------------------------------------------
 def test_import_meta_graph_restores_into_the_imported_graph(tmp_path):
-    w, b = _model()
+    w, b = model()
     tf.add(tf.reduce_sum(w), tf.cast(b, tf.float32), name="total")
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())

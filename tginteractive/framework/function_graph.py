@@ -13,7 +13,11 @@ assigns there use the session's variable state by name; a non-float value known 
 time is copied as a constant, so ops needing static values (axes, shapes) still see it.
 Op names share one namespace with the enclosing graph, so they stay unique (`cond/add`,
 `cond/add_1` across both branches, as in TF1).
+
+Meta graphs store a FuncGraph with its ops plus the state `_func_graph_state` returns, and a
+Branch (an op attr) as `{"branch": [graph index, region index]}`; see the end of this module.
 """
+import bisect
 import contextlib
 
 import numpy as np
@@ -21,6 +25,7 @@ import numpy as np
 from . import dtypes, registry
 from .context import get_default_graph, graph_as_default
 from .graph import Graph, Operation, Tensor
+from .meta_graph_attrs import register_attr_codec, register_dtype, register_graph_codec
 
 # The dtype of opaque per-run values, e.g. the intermediates a forward control-flow op records
 # for its gradient. Not differentiable, never fed by users.
@@ -223,6 +228,31 @@ class Branch:
     def __repr__(self):
         return f"<Branch of '{self.graph._scope}': {len(self.outputs)} outputs>"
 
+    def to_json(self, writer):
+        """Its tensors as meta graph references; `start` as the number of ops before it."""
+        ids = [op._id for op in self.graph._ops]
+        return {"inputs": [writer.ref(t) for t in self.inputs],
+                "outputs": [writer.ref(t) for t in self.outputs],
+                "saved": [writer.ref(t) for t in self.saved],
+                "start": bisect.bisect_right(ids, self.start), "record": self.record}
+
+    @classmethod
+    def from_json(cls, graph, data, reader):
+        """The Branch `to_json` stored, as the next region of `graph` (its ops imported)."""
+        tensors = {key: [reader.resolve("tensor", ref) for ref in data[key]]
+                   for key in ("inputs", "outputs", "saved")}
+        if any(t.graph is not graph for group in tensors.values() for t in group):
+            raise ValueError(f"a region of '{graph._scope}' names a tensor of another graph")
+        before = data["start"]
+        if type(before) is not int or not 0 <= before <= len(graph._ops):
+            raise ValueError(f"a region of '{graph._scope}' starts at {before!r:.20}")
+        branch = cls(graph, tensors["inputs"], tensors["outputs"],
+                     graph._ops[before - 1]._id if before else 0)
+        for t in tensors["saved"]:
+            branch.save(t)
+        branch.record = bool(data["record"])
+        return branch
+
 
 def record_saved(graph, mark):
     """Gradient ops were just added to `graph` after op id `mark`: each older tensor they read
@@ -293,3 +323,44 @@ def _describe(structure):
             return f"[{inner}]"
         return f"({inner}{',' * (len(structure) == 1)})"
     return "."
+
+
+# ---- meta graphs (framework/meta_graph.py, meta_graph_attrs.py) ---------------------------------
+def _func_graph_state(fg, writer):
+    """All a FuncGraph holds besides its ops: the outer tensors it captured, in order, and the
+    placeholders or mirrored variables standing for them; outer control inputs; its Branches."""
+    return {"scope": fg._scope, "captured": [writer.ref(t) for t in fg.captured],
+            "inner": [writer.ref(fg._inner[t]) for t in fg.captured],
+            "outer_controls": [writer.ref(op) for op in fg.outer_controls],
+            "regions": [branch.to_json(writer) for branch in fg.regions], "sealed": fg.sealed}
+
+
+def _restore_func_graph(fg, state, reader):
+    captured = [reader.resolve("tensor", ref) for ref in state["captured"]]
+    inner = [reader.resolve("tensor", ref) for ref in state["inner"]]
+    if len(inner) != len(captured) or any(t.graph is not fg for t in inner) or \
+            any(t.graph is not fg.outer_graph for t in captured):
+        raise ValueError(f"the captures of '{fg._scope}' do not match its graphs")
+    fg.captured, fg._inner = captured, dict(zip(captured, inner))
+    fg.outer_controls = [reader.resolve("op", ref) for ref in state["outer_controls"]]
+    for data in state["regions"]:
+        Branch.from_json(fg, data, reader)
+    if state["sealed"]:
+        fg.seal()
+
+
+def _decode_branch(payload, reader):
+    index, region = payload
+    regions = reader.nested_graph(index).regions
+    if type(region) is not int or not 0 <= region < len(regions):
+        raise ValueError(f"function #{index} has no region {region!r:.20}")
+    return regions[region]
+
+
+register_dtype(variant)
+register_graph_codec("FuncGraph", FuncGraph, _func_graph_state,
+                     lambda outer, state, reader: FuncGraph(outer, str(state["scope"])),
+                     _restore_func_graph)
+register_attr_codec("branch", Branch,
+                    lambda b, writer: [writer.graph_index(b.graph), b.graph.regions.index(b)],
+                    _decode_branch)

@@ -46,6 +46,7 @@ class GraphKeys:
     READY_OP = "ready_op"
     GLOBAL_STEP = "global_step"
     SAVERS = "savers"
+    SAVEABLE_OBJECTS = "saveable_objects"
     WEIGHTS = "weights"
     BIASES = "biases"
     ACTIVATIONS = "activations"

@@ -4,8 +4,10 @@ A Saver adds, under a `save` name scope, one placeholder and one Assign per vari
 `restore_all` group. `save` fetches the variables with `sess.run` and writes them with
 `checkpoint_utils.write_checkpoint` (atomic files); `restore` checks every name, dtype and
 shape against the checkpoint first (one error naming every problem, nothing written), then
-feeds the values to the Assign ops. Its SaverDef (names of those ops and its settings) goes
-into meta graphs, so `import_meta_graph` gives back a Saver over the imported ops.
+feeds the values to the Assign ops. Its SaverDef (saver_def.py: names of those ops and its
+settings) goes into meta graphs, so `import_meta_graph` gives back a Saver over the imported
+ops. `save` writes the meta graph beside the checkpoint, unless an op holds an attr a meta
+graph cannot store (then it warns and writes the checkpoint alone).
 """
 import json
 import math
@@ -18,79 +20,13 @@ import numpy as np
 
 from ..framework import errors, meta_graph
 from ..framework.context import control_dependencies, get_default_graph, name_scope
-from ..framework.graph import Tensor
 from ..ops.array_ops import placeholder
 from ..ops.control_flow_ops import group
-from ..ops.variables import Variable, assign, global_variables
+from ..ops.variables import Variable, assign
 from . import checkpoint_utils as ckpt
+from .saver_def import SaverDef, all_saveables, dims_text, named_refs, restore_message
 
 __all__ = ["Saver", "SaverDef", "export_meta_graph", "import_meta_graph"]
-
-
-class SaverDef:
-    """TF's SaverDef: a Saver's settings and the graph names it runs (JSON-ready)."""
-
-    LEGACY, V1, V2 = 0, 1, 2
-
-    def __init__(self, entries=(), restore_op_name="", max_to_keep=5,
-                 keep_checkpoint_every_n_hours=10000.0, sharded=False, version=2,
-                 reshape=False):
-        self.entries = [list(e) for e in entries]  # [key, variable, value feed, assign op]
-        self.restore_op_name, self.max_to_keep = restore_op_name, max_to_keep
-        self.keep_checkpoint_every_n_hours, self.sharded = keep_checkpoint_every_n_hours, sharded
-        self.version, self.reshape = version, reshape
-
-    def to_dict(self):
-        return dict(vars(self))
-
-    @classmethod
-    def from_dict(cls, data):
-        try:
-            return cls(**data)
-        except TypeError as e:
-            raise ValueError(f"Not a SaverDef: {data!r:.100} ({e})") from None
-
-    def renamed(self, fn):
-        """A copy with every graph name passed through `fn`."""
-        out = SaverDef.from_dict(self.to_dict())
-        out.entries = [[key] + [fn(n) for n in names] for key, *names in self.entries]
-        out.restore_op_name = fn(self.restore_op_name) if self.restore_op_name else ""
-        return out
-
-
-def _ref(item):
-    """The VariableV2 output tensor of a Variable (or of such a tensor itself)."""
-    ref = item._variable if isinstance(item, Variable) else item
-    if not isinstance(ref, Tensor) or ref.op.type != "VariableV2":
-        raise TypeError(f"Variable to save is not a Variable: {item!r}")
-    return ref
-
-
-def _named_refs(var_list):
-    """[(checkpoint key, variable ref)] from a list or a {key: variable} dict."""
-    if isinstance(var_list, dict):
-        pairs = [(key, _ref(v)) for key, v in var_list.items()]
-    else:
-        pairs = [(_ref(v).op.name, _ref(v)) for v in var_list]
-    keys, refs = {}, {}
-    for key, ref in pairs:
-        if key in keys:
-            raise ValueError(f"At least two variables have the same name: {key}")
-        if ref in refs:
-            raise ValueError(f"The same saveable will be restored with two names: {refs[ref]} "
-                             f"and {key}")
-        keys[key], refs[ref] = ref, key
-    return pairs
-
-
-def _all_saveables():
-    graph = get_default_graph()
-    items = global_variables() + graph.get_collection("saveable_objects")
-    return list({id(_ref(v)): v for v in items}.values())
-
-
-def _dims(shape):
-    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 class Saver:
@@ -133,8 +69,8 @@ class Saver:
                                       self.saver_def.keep_checkpoint_every_n_hours * 3600)
 
     def _build_ops(self):
-        var_list = _all_saveables() if self._var_list is None else self._var_list
-        pairs = _named_refs(var_list)
+        var_list = all_saveables() if self._var_list is None else self._var_list
+        pairs = named_refs(var_list)
         settings = dict(max_to_keep=self._max_to_keep, sharded=self._sharded,
                         keep_checkpoint_every_n_hours=self._keep_hours,
                         version=self._write_version, reshape=self._reshape)
@@ -267,14 +203,14 @@ class Saver:
                                   f"'{ref.op.name}')")
             elif not self._shape_fits(ref.shape, shapes[key]):
                 mismatched.append(f"Assign requires shapes of both tensors to match. lhs shape= "
-                                  f"{_dims(ref.shape.dims or [])} rhs shape= {_dims(shapes[key])}"
+                                  f"{dims_text(ref.shape.dims or [])} rhs shape= {dims_text(shapes[key])}"
                                   f" (variable '{ref.op.name}', checkpoint key '{key}')")
         if missing:
-            raise errors.NotFoundError(None, None, _restore_message(
+            raise errors.NotFoundError(None, None, restore_message(
                 "a Variable name or other graph key that is missing", missing + mismatched,
                 prefix, shapes))
         if mismatched:
-            raise errors.InvalidArgumentError(None, None, _restore_message(
+            raise errors.InvalidArgumentError(None, None, restore_message(
                 "a mismatch between the current graph and the graph", mismatched, prefix, None))
         return {value: self._fitted(reader.get_tensor(key), ref)
                 for key, ref, value, _ in self._entries}
@@ -330,16 +266,6 @@ class Saver:
             ckpt.remove_checkpoint(path, self.saver_def.version, meta_graph_suffix)
         except OSError as e:
             warnings.warn(f"Ignoring: {e}", stacklevel=3)
-
-
-def _restore_message(cause, problems, prefix, held):
-    message = (f"Restoring from checkpoint failed. This is most likely due to {cause} from "
-               "the checkpoint. Please ensure that you have not altered the graph expected "
-               f"based on the checkpoint. Original error:\n\n" + "\n".join(problems) +
-               f"\n\n(checkpoint: {prefix})")
-    if held is not None:
-        message += f"\nThe checkpoint holds: {', '.join(sorted(held)) or 'nothing'}."
-    return message
 
 
 # ---- meta graphs --------------------------------------------------------------------------
