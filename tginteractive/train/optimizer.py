@@ -1,10 +1,14 @@
 """The Optimizer base class: compute_gradients → apply_gradients (slots, global step)."""
 from ..autodiff import gradients
-from ..framework.context import colocate_with, control_dependencies, name_scope
+from ..framework import dtypes
+from ..framework.context import (colocate_with, control_dependencies, get_default_graph,
+                                 name_scope)
 from ..framework.graph import GraphKeys
 from ..framework.registry import convert_to_tensor
-from ..ops.array_ops import cast, zeros
+from ..framework.shapes import as_shape
+from ..ops.array_ops import cast, zeros, zeros_like
 from ..ops.control_flow_ops import group
+from ..ops.variable_scope import get_variable_scope
 from ..ops.variables import Variable, assign_add, trainable_variables
 
 
@@ -20,6 +24,7 @@ class Optimizer:
         self._use_locking = use_locking
         self._name = name
         self._slots = {}  # slot name -> {variable: slot Variable}
+        self._non_slot_dict = {}  # (name, graph) -> Variable, e.g. Adam's beta1_power
 
     def get_name(self):
         return self._name
@@ -96,14 +101,31 @@ class Optimizer:
 
     # ---- slots ------------------------------------------------------------------------------
     def _zeros_slot(self, var, slot_name, op_name):
-        return self._get_or_make_slot(var, lambda: zeros(var.shape.as_list(), var.dtype),
-                                      slot_name, op_name)
+        def initial_value():
+            if var.shape.is_fully_defined():
+                return zeros(var.shape.as_list(), var.dtype)
+            return zeros_like(var.initialized_value())   # shape known only at run time
+        return self._get_or_make_slot(var, initial_value, slot_name, op_name)
+
+    def _get_or_make_slot_with_initializer(self, var, initializer, shape, dtype, slot_name,
+                                           op_name):
+        """TF1's variant taking an initializer `fn(shape, dtype=...)` (or a value)."""
+        def initial_value():
+            if callable(initializer):
+                return initializer(as_shape(shape).as_list(), dtype=dtypes.as_dtype(dtype))
+            return initializer
+        return self._get_or_make_slot(var, initial_value, slot_name, op_name)
 
     def _get_or_make_slot(self, var, initial_value, slot_name, op_name):
+        """The `slot_name` slot of `var`: a non-trainable global Variable named
+        "<var>/<op_name>" (uniquified: "w/Adam", "w/Adam_1"), colocated with `var` and
+        created under the current variable scope as TF1's slot_creator does."""
         slots = self._slots.setdefault(slot_name, {})
         if var not in slots:
+            scope = get_variable_scope().name
+            prefix = f"{scope}/" if scope else ""
             with name_scope(None), colocate_with(var.op):
-                slots[var] = Variable(initial_value, name=f"{var.op.name}/{op_name}",
+                slots[var] = Variable(initial_value, name=f"{prefix}{var.op.name}/{op_name}",
                                       trainable=False)
         return slots[var]
 
@@ -113,8 +135,29 @@ class Optimizer:
     def get_slot_names(self):
         return sorted(self._slots)
 
+    # ---- non-slot variables (one per optimizer and graph, e.g. Adam's beta powers) ---------
+    def _create_non_slot_variable(self, initial_value, name, colocate_with_var):
+        key = (name, colocate_with_var.graph)
+        var = self._non_slot_dict.get(key)
+        if var is None:
+            with colocate_with(colocate_with_var.op):
+                var = Variable(initial_value, name=name, trainable=False)
+            self._non_slot_dict[key] = var
+        return var
+
+    def _get_non_slot_variable(self, name, graph=None):
+        return self._non_slot_dict.get((name, graph or get_default_graph()))
+
+    def _non_slot_variables(self):
+        return list(self._non_slot_dict.values())
+
     def variables(self):
-        return [v for slots in self._slots.values() for v in slots.values()]
+        """Slot and non-slot variables of this optimizer in the default graph, sorted by name."""
+        graph = get_default_graph()
+        found = [v for v in self._non_slot_variables() if v.graph is graph]
+        found += [v for slots in self._slots.values() for v in slots.values()
+                  if v.graph is graph]
+        return sorted(found, key=lambda v: v.name)
 
     def _call_if_callable(self, value):
         return value() if callable(value) else value
