@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import tginteractive as tf
+from tginteractive.ops import loss_ops, nn_ops
 from tests.ops.harness import Spec, run_spec, spec_id
 
 R = np.random.RandomState(7)
@@ -45,6 +46,8 @@ LABELS = np.array([2, 0, 3], dtype=np.int32)
 
 SPECS = [
     Spec("Relu", tf.nn.relu, [X], lambda x: np.maximum(x, 0)),
+    Spec("ReluGrad", lambda dy, y: nn_ops.ReluGrad(dy, y), [X, X],
+         lambda dy, y: dy * (y > 0), grad_inputs=[0]),
     Spec("Relu6", tf.nn.relu6, [X6], lambda x: np.clip(x, 0, 6)),
     Spec("Elu", tf.nn.elu, [X], lambda x: np.where(x > 0, x, np.expm1(x))),
     Spec("Selu", tf.nn.selu, [X], lambda x: SELU_S * np.where(x > 0, x, SELU_A * np.expm1(x))),
@@ -71,6 +74,11 @@ SPECS = [
          lambda z, x: tf.nn.softmax_cross_entropy_with_logits(labels=z, logits=x, dim=0),
          [distributions(3, 4, axis=0), f64(3, 4)], grad_inputs=[1],
          reference=lambda z, x: -(z * np_log_softmax(x, 0)).sum(0), name="SoftmaxXent-v1-dim0"),
+    Spec("SoftmaxCrossEntropyWithLogits",  # both outputs: (loss, backprop = softmax - z)
+         lambda z, x: loss_ops.SoftmaxCrossEntropyWithLogits(x, z, axis=1),
+         [distributions(3, 4), f64(3, 4) * 3],
+         lambda z, x: (-(z * np_log_softmax(x)).sum(-1), np.exp(np_log_softmax(x)) - z),
+         name="SoftmaxXent-both-outputs"),
     Spec("SparseSoftmaxCrossEntropyWithLogits",
          lambda z, x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=z, logits=x),
          [LABELS, f64(3, 4) * 3], lambda z, x: -np_log_softmax(x)[np.arange(3), z]),

@@ -136,3 +136,16 @@ def test_variable_reads_happen_where_consumed_like_tf1_refs():
         assert sess.run(fresh) == 10.0
         sess.run(v.initializer)
         assert sess.run([v, v.assign_add(1.0)]) == [2.0, 2.0]  # as TF1: the ref is read last
+
+
+def test_updates_are_seen_by_earlier_snapshots_under_control_dependencies():
+    step = tf.Variable(0, name="step")
+    with tf.control_dependencies([step.assign_add(1)]):
+        as_float = tf.cast(step, tf.float32)  # consumes the `step/read` snapshot, as in TF1
+    with tf.Session() as sess:
+        sess.run(step.initializer)
+        assert sess.run(as_float) == 1.0
+        assert sess.run(as_float) == 2.0
+        before = sess.run(step)
+        sess.run(step.assign(10))
+        assert before == 2 and sess.run(step) == 10

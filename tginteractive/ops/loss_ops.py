@@ -16,7 +16,8 @@ from .manip_ops import expand_dims
 from .math_ops import SelectV2, add, exp, greater_equal, log1p
 from .math_ops import abs as abs_
 from .nn_ops import LogSoftmax, Softmax, log_softmax_value, one_hot_like, relu, softmax_axis
-from .op_utils import floating_tensor
+from .op_utils import floating_tensor, is_zero
+from .reduction_ops import reduce_sum
 from .shape_rules import reduced_shape
 
 __all__ = [
@@ -31,21 +32,38 @@ def _xent_shape(op):
     logits, labels = (t.shape for t in op.inputs)
     if not logits.is_compatible_with(labels):
         raise ValueError(f"logits and labels must have the same shape ({logits} vs {labels})")
-    return reduced_shape(logits.merge_with(labels), (op.attrs["axis"],), False)
+    merged = logits.merge_with(labels)
+    return [reduced_shape(merged, (op.attrs["axis"],), False), merged]
 
 
-def _xent_grad(op, dloss):
+def _xent_kernel(xp, x, z, axis):
+    """(loss, backprop = softmax(x) - z) in one pass, like TF's kernel."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = xp.exp(shifted)
+    total = e.sum(axis=axis, keepdims=True)
+    loss = (z * (xp.log(total) - shifted)).sum(axis=axis)
+    e /= total
+    e -= z
+    return loss, e
+
+
+def _xent_grad(op, dloss, dbackprop):
+    """TF's formulation: dloss * backprop for the logits (labels sum to 1), plus the second
+    order term when `backprop` itself received a gradient."""
     logits, labels = op.inputs
     axis = op.attrs["axis"]
     d = expand_dims(dloss, axis)  # the loss's gradient, broadcastable against the logits
-    dlabels = None if labels.op.type == "StopGradient" else \
-        -d * LogSoftmax(logits, axis=axis)
-    return [d * (Softmax(logits, axis=axis) - labels), dlabels]  # TF: labels sum to 1
+    dlogits = d * op.outputs[1]
+    dlabels = None if labels.op.type == "StopGradient" else -d * LogSoftmax(logits, axis=axis)
+    if not is_zero(dbackprop):
+        softmax = Softmax(logits, axis=axis)
+        dlogits += (dbackprop - reduce_sum(dbackprop * softmax, axis, keepdims=True)) * softmax
+        dlabels = None if dlabels is None else dlabels - dbackprop
+    return [dlogits, dlabels]
 
 
 SoftmaxCrossEntropyWithLogits = defop(
-    "SoftmaxCrossEntropyWithLogits", shape=_xent_shape, grad=_xent_grad,
-    kernel=lambda xp, x, z, axis: 0 - (z * log_softmax_value(xp, x, axis)).sum(axis=axis))
+    "SoftmaxCrossEntropyWithLogits", shape=_xent_shape, grad=_xent_grad, kernel=_xent_kernel)
 
 
 def _check_named(fn, sentinel, labels, logits):
@@ -60,8 +78,9 @@ def _check_named(fn, sentinel, labels, logits):
 def _softmax_xent(labels, logits, axis, scope):
     logits = floating_tensor(logits, "softmax_cross_entropy_with_logits", name="logits")
     labels = cast(convert_to_tensor(labels, name="labels"), logits.dtype)
-    return SoftmaxCrossEntropyWithLogits(logits, labels, axis=softmax_axis(logits, axis, None),
-                                         name=scope)
+    loss, _ = SoftmaxCrossEntropyWithLogits(logits, labels,
+                                            axis=softmax_axis(logits, axis, None), name=scope)
+    return loss
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,

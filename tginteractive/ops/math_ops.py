@@ -51,13 +51,17 @@ def _bool(op):
 
 # ---- binary arithmetic (inputs broadcast; autodiff sums gradients back to each shape) ---
 AddV2 = defop("AddV2", shape=broadcast_shape, broadcasting=True,
+              inplace=lambda xp, x, y: xp.add(x, y, out=x),
               kernel=lambda xp, x, y: xp.add(x, y), grad=lambda op, dy: [dy, dy])
 Sub = defop("Sub", shape=broadcast_shape, broadcasting=True,
+            inplace=lambda xp, x, y: xp.subtract(x, y, out=x),
             kernel=lambda xp, x, y: xp.subtract(x, y), grad=lambda op, dy: [dy, -dy])
 Mul = defop("Mul", shape=broadcast_shape, broadcasting=True,
+            inplace=lambda xp, x, y: xp.multiply(x, y, out=x),
             kernel=lambda xp, x, y: xp.multiply(x, y),
             grad=lambda op, dy: [dy * op.inputs[1], op.inputs[0] * dy])
 RealDiv = defop("RealDiv", shape=broadcast_shape, broadcasting=True,
+                inplace=lambda xp, x, y: xp.true_divide(x, y, out=x),
                 kernel=lambda xp, x, y: xp.true_divide(x, y),
                 grad=lambda op, dy: [dy / op.inputs[1],
                                      dy * (-op.inputs[0] / op.inputs[1] / op.inputs[1])])
@@ -143,27 +147,31 @@ def scalar_mul(scalar, x, name=None):
 
 
 # ---- unary ------------------------------------------------------------------------------
-def _u(type, kernel, grad, name=None):
-    op_def = defop(type, shape=same_shape, kernel=kernel, grad=grad,
+def _u(type, kernel, grad, name=None, inplace=None):
+    op_def = defop(type, shape=same_shape, kernel=kernel, grad=grad, inplace=inplace,
                    differentiable=grad is not None)
     return op_def, _unary(op_def, name or type)
 
 
-Neg, negative = _u("Neg", lambda xp, x: xp.negative(x), lambda op, dy: [-dy])
+Neg, negative = _u("Neg", lambda xp, x: xp.negative(x), lambda op, dy: [-dy],
+               inplace=lambda xp, x: xp.negative(x, out=x))
 Abs, abs = _u("Abs", lambda xp, x: xp.abs(x), lambda op, dy: [dy * sign(op.inputs[0])])  # noqa
 Sign, sign = _u("Sign", lambda xp, x: xp.sign(x), lambda op, dy: [zeros_like(op.inputs[0])])
 Square, square = _u("Square", lambda xp, x: xp.square(x),
-                    lambda op, dy: [dy * (2 * op.inputs[0])])
+                    lambda op, dy: [dy * (2 * op.inputs[0])],
+                     inplace=lambda xp, x: xp.square(x, out=x))
 Sqrt, sqrt = _u("Sqrt", lambda xp, x: xp.sqrt(x), lambda op, dy: [dy * 0.5 / op.outputs[0]])
 Rsqrt, rsqrt = _u("Rsqrt", lambda xp, x: 1 / xp.sqrt(x),
                   lambda op, dy: [dy * (-0.5 * op.outputs[0] ** 3)])
-Exp, exp = _u("Exp", lambda xp, x: xp.exp(x), lambda op, dy: [dy * op.outputs[0]])
+Exp, exp = _u("Exp", lambda xp, x: xp.exp(x), lambda op, dy: [dy * op.outputs[0]],
+               inplace=lambda xp, x: xp.exp(x, out=x))
 Log, log = _u("Log", lambda xp, x: xp.log(x), lambda op, dy: [dy / op.inputs[0]])
 Log1p, log1p = _u("Log1p", lambda xp, x: xp.log1p(x), lambda op, dy: [dy / (1 + op.inputs[0])])
 Sin, sin = _u("Sin", lambda xp, x: xp.sin(x), lambda op, dy: [dy * cos(op.inputs[0])])
 Cos, cos = _u("Cos", lambda xp, x: xp.cos(x), lambda op, dy: [-dy * sin(op.inputs[0])])
 Tanh, tanh = _u("Tanh", lambda xp, x: xp.tanh(x),
-                lambda op, dy: [dy * (1 - op.outputs[0] * op.outputs[0])])
+                lambda op, dy: [dy * (1 - op.outputs[0] * op.outputs[0])],
+                 inplace=lambda xp, x: xp.tanh(x, out=x))
 Sigmoid, sigmoid = _u("Sigmoid", lambda xp, x: _sigmoid(xp, x),
                       lambda op, dy: [dy * op.outputs[0] * (1 - op.outputs[0])])
 Reciprocal, reciprocal = _u("Reciprocal", lambda xp, x: 1 / x,

@@ -34,8 +34,8 @@ def _gate(cond, dy):
 
 
 # ---- activations ---------------------------------------------------------------------------
-def _activation(type, kernel, grad, floats_only=True):
-    op_def = defop(type, shape=same_shape, kernel=kernel, grad=grad)
+def _activation(type, kernel, grad, floats_only=True, inplace=None):
+    op_def = defop(type, shape=same_shape, kernel=kernel, grad=grad, inplace=inplace)
 
     def fn(features, name=None):
         features = convert_to_tensor(features, name="features")
@@ -46,8 +46,14 @@ def _activation(type, kernel, grad, floats_only=True):
 
 _SELU_SCALE, _SELU_ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
 
+# TF's formulation: one fused ReluGrad(dy, y) op (dy where y > 0) instead of compare+select.
+ReluGrad = defop("ReluGrad", shape=same_shape,
+                 kernel=lambda xp, dy, y: xp.multiply(dy, y > 0, dtype=dy.dtype),
+                 inplace=lambda xp, dy, y: xp.multiply(dy, y > 0, out=dy),
+                 grad=lambda op, ddy: [ReluGrad(ddy, op.inputs[1]), None])
 Relu, relu = _activation("Relu", lambda xp, x: xp.maximum(x, 0),
-                         lambda op, dy: [_gate(greater(op.inputs[0], 0), dy)], False)
+                         lambda op, dy: [ReluGrad(dy, op.outputs[0])], False,
+                         inplace=lambda xp, x: xp.maximum(x, 0, out=x))
 Relu6, relu6 = _activation(
     "Relu6", lambda xp, x: xp.clip(x, 0, 6),
     lambda op, dy: [_gate(logical_and(greater(op.inputs[0], 0), less(op.inputs[0], 6)), dy)],
@@ -145,10 +151,10 @@ def _bias_add_shape(op):
     return value
 
 
-def _bias_add_kernel(xp, value, bias, data_format):
+def _bias_add_kernel(xp, value, bias, data_format, out=None):
     if data_format == "NCHW":
-        return value + bias.reshape((-1,) + (1,) * (value.ndim - 2))
-    return value + bias
+        bias = bias.reshape((-1,) + (1,) * (value.ndim - 2))
+    return xp.add(value, bias, out=out)
 
 
 def _bias_add_grad(op, dy):
@@ -159,6 +165,7 @@ def _bias_add_grad(op, dy):
 
 
 BiasAdd = defop("BiasAdd", shape=_bias_add_shape, kernel=_bias_add_kernel,
+                inplace=lambda xp, v, b, data_format: _bias_add_kernel(xp, v, b, data_format, v),
                 grad=_bias_add_grad, broadcasting=True)
 
 

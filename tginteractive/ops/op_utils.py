@@ -19,6 +19,13 @@ def is_tensor_like(value):
 
 
 # ---- values known when the graph is built ---------------------------------------------------
+def is_zero(tensor):
+    """True for a tensor known to be all zeros: autodiff passes ZerosLike for the outputs of a
+    multi-output op that got no gradient, which a gradient builder may then skip (unused, the
+    ZerosLike op is pruned and never runs)."""
+    return tensor is None or tensor.op.type == "ZerosLike"
+
+
 def static_ints(value, what):
     """`value` (ints, or a tensor known at build time) as a tuple of Python ints."""
     if is_tensor_like(value):

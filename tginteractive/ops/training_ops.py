@@ -9,33 +9,9 @@ creation order, so every read a gradient needs happens before the update that fo
 """
 from ..framework import errors
 from ..framework.registry import defop
+from .variables import mutable_value
 
 __all__ = []
-
-
-def variable_value(ctx, index):
-    """The current value of the variable named by input `index` (error if uninitialized)."""
-    name = ctx.op.inputs[index].op.name
-    value = ctx.state.variables.get(name)
-    if value is None:
-        raise errors.FailedPreconditionError(
-            None, None, f"Attempting to use uninitialized value {name}. Run its initializer "
-            "first, e.g. sess.run(tf.global_variables_initializer()).")
-    return value
-
-
-def store(ctx, index, value):
-    ctx.state.variables[ctx.op.inputs[index].op.name] = value
-    return value
-
-
-def mutable_value(ctx, index, xp):
-    """The variable's array, made writable first if it is a scalar or a read-only array (e.g.
-    after `assign_add` on a scalar, or a restore from a memory map); then updated in place."""
-    value = variable_value(ctx, index)
-    if value.__class__ is not xp.ndarray or not value.flags.writeable:
-        value = store(ctx, index, xp.array(value, copy=True))
-    return value
 
 
 def _check_grad(ctx, var, grad):
@@ -52,8 +28,8 @@ def _state(ctx, xp, n_refs, grad):
     arrays = []
     for i in range(n_refs):
         value = variables.get(inputs[i].op.name)
-        if value.__class__ is not xp.ndarray or not value.flags.writeable:
-            value = mutable_value(ctx, i, xp)   # uninitialized (error), scalar or read-only
+        if value.__class__ is not xp.ndarray:  # session state arrays are always writable
+            value = mutable_value(ctx, i, xp)   # uninitialized (error) or a scalar
         arrays.append(value)
     shape = arrays[0].shape
     if grad.shape != shape:

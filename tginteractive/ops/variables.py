@@ -27,6 +27,32 @@ def _uninitialized(name):
         f"e.g. sess.run(tf.global_variables_initializer()).")
 
 
+def variable_value(ctx, index):
+    """The current value of the variable named by input `index` (error if uninitialized)."""
+    name = ctx.op.inputs[index].op.name
+    value = ctx.state.variables.get(name)
+    if value is None:
+        raise _uninitialized(name)
+    return value
+
+
+def store(ctx, index, value):
+    ctx.state.variables[ctx.op.inputs[index].op.name] = value
+    return value
+
+
+def mutable_value(ctx, index, xp):
+    """The variable's array (an ndarray: a NumPy scalar is replaced by one); state-changing
+    kernels then update it IN PLACE. Arrays in session state are always the session's own,
+    writable copies (Assign copies; updates work in place). As with TF1's ref variables,
+    reads that alias the buffer (the `read` snapshot) see the update; Session.run copies any
+    fetched value that could alias a variable."""
+    value = variable_value(ctx, index)
+    if value.__class__ is not xp.ndarray:
+        value = store(ctx, index, xp.array(value, copy=True))
+    return value
+
+
 def _read(ctx, xp, shape, dtype):
     value = ctx.state.variables.get(ctx.op.name)
     if value is None:
@@ -50,24 +76,22 @@ def _check_shape(op, value):
 def _assign(ctx, xp, ref, value, validate_shape, use_locking):
     if validate_shape:
         _check_shape(ctx.op, value)
-    new = xp.array(value, copy=True)
-    ctx.state.variables[ctx.op.inputs[0].op.name] = new
-    return new
+    current = ctx.state.variables.get(ctx.op.inputs[0].op.name)
+    if current.__class__ is xp.ndarray and current.shape == xp.shape(value) and \
+            current.dtype == value.dtype:
+        xp.copyto(current, value)
+        return current
+    return store(ctx, 0, xp.array(value, copy=True))
 
 
-def _updater(sign):
+def _updater(ufunc_name):
     def kernel(ctx, xp, ref, value, use_locking):
-        name = ctx.op.inputs[0].op.name
-        current = ctx.state.variables.get(name)
-        if current is None:
-            raise _uninitialized(name)
-        new = current + value if sign > 0 else current - value
-        if new.shape != current.shape:
+        current = mutable_value(ctx, 0, xp)
+        if xp.shape(value) != current.shape:
             raise errors.InvalidArgumentError(
                 None, None, f"Cannot update variable with shape {list(current.shape)} using a "
-                f"Tensor with shape {list(np.shape(value))}, shapes must be equal.")
-        ctx.state.variables[name] = new
-        return new
+                f"Tensor with shape {list(xp.shape(value))}, shapes must be equal.")
+        return getattr(xp, ufunc_name)(current, value, out=current)
     return kernel
 
 
@@ -79,8 +103,8 @@ _STATE = dict(needs_ctx=True, stateful=True, aliases=True, differentiable=False,
               ref_inputs=(0,))
 Assign = defop("Assign", shape=lambda op: op.inputs[0].shape if op.attrs["validate_shape"]
                else op.inputs[1].shape, kernel=_assign, **_STATE)
-AssignAdd = defop("AssignAdd", shape=_ref_shape, kernel=_updater(+1), **_STATE)
-AssignSub = defop("AssignSub", shape=_ref_shape, kernel=_updater(-1), **_STATE)
+AssignAdd = defop("AssignAdd", shape=_ref_shape, kernel=_updater("add"), **_STATE)
+AssignSub = defop("AssignSub", shape=_ref_shape, kernel=_updater("subtract"), **_STATE)
 IsVariableInitialized = defop(
     "IsVariableInitialized", shape=lambda op: (), dtype=lambda op: dtypes.bool,
     kernel=lambda ctx, xp, ref, dtype: xp.asarray(ctx.op.inputs[0].op.name in

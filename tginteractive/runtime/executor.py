@@ -48,11 +48,25 @@ class KernelFailure(Exception):
         self.index, self.error = index, error
 
 
-def _bind(op, state, backend):
-    kernel = op.op_def.kernel_for(backend.name)
+def _bind(op, state, backend, kernel=None):
+    kernel = kernel or op.op_def.kernel_for(backend.name)
     if op.op_def.needs_ctx:
         return functools.partial(kernel, OpContext(state, op, backend), backend.xp, **op.attrs)
     return functools.partial(kernel, backend.xp, **op.attrs)
+
+
+DONATE_MIN_SIZE = 4096  # elements: below this, allocating is as cheap as writing in place
+
+
+def _donating(inplace, kernel):
+    """Run `inplace` (the result written into the dying first input); when broadcasting makes
+    the result bigger than that input, fall back to the allocating kernel."""
+    def run(x, *rest):
+        try:
+            return inplace(x, *rest)
+        except ValueError:  # the output does not fit in x
+            return kernel(x, *rest)
+    return run
 
 
 class _Source:
@@ -60,7 +74,7 @@ class _Source:
 
     def __init__(self, plan, state, backend, traced):
         self.plan, self.state, self.backend, self.traced = plan, state, backend, traced
-        self.env, self.lines, self.folded, self.lazy = {}, [], set(), {}
+        self.env, self.lines, self.folded, self.lazy, self.donated = {}, [], set(), {}, []
         self.names = {t: f"f{k}" for k, t in enumerate(plan.feeds)}
         self.fetched = {t for t in plan.targets if isinstance(t, Tensor)}
         self.last_use = {t: i for i, op in enumerate(plan.ops) for j, t in enumerate(op.inputs)
@@ -78,12 +92,29 @@ class _Source:
                 outs.append(self.names[t])
         return outs
 
+    def _donates(self, i, op):
+        """True when op i may write its result into its first input's buffer: the input dies
+        here and is a fresh array owned by this plan (not fed, folded, a variable or a view)."""
+        if op.op_def.inplace is None or not op.inputs or 0 in op.op_def.ref_inputs:
+            return False
+        t = op.inputs[0]
+        small = t.shape.num_elements() is not None and t.shape.num_elements() < DONATE_MIN_SIZE
+        return (self.last_use.get(t) == i and t not in self.fetched and t not in self.folded
+                and t not in self.lazy and self.names[t].startswith("t") and not small
+                and not t.op.op_def.aliases and t.dtype is op.outputs[0].dtype)
+
     def _call(self, i, op, outs):
-        self.env[f"k{i}"] = _bind(op, self.state, self.backend)
+        kernel = self.env[f"k{i}"] = _bind(op, self.state, self.backend)
         refs = op.op_def.ref_inputs  # variables named, not read: the kernel gets None
-        args = ("None" if j in refs else self.names[t] for j, t in enumerate(op.inputs))
+        args = [("None" if j in refs else self.names[t]) for j, t in enumerate(op.inputs)]
         target = ", ".join(outs) if outs else "_"
         call = f"k{i}({', '.join(args)})"
+        if self._donates(i, op):  # write into the dying input when it is a big enough array
+            self.donated.append(op.name)
+            self.env[f"d{i}"] = _donating(
+                _bind(op, self.state, self.backend, op.op_def.inplace), kernel)
+            call = (f"(d{i} if {args[0]}.__class__ is _nd and {args[0]}.size >= "
+                    f"{DONATE_MIN_SIZE} else k{i})({', '.join(args)})")
         if self.traced:
             return f"_i = {i}; _s = _clock(); {target} = {call}; _rec(_ops[{i}], _s, ({target}))"
         return f"_i = {i}; {target} = {call}"
@@ -136,9 +167,10 @@ class Executable:
         self.records = []  # traced runs: (op, start, duration_s, output_bytes)
         gen = _Source(plan, state, backend, traced)
         out, outc = (_same, _same) if raw else (backend.fetch_result, backend.fetch_copy)
-        env = dict(gen.env, _fail=KernelFailure, _out=out, _outc=outc,
+        env = dict(gen.env, _fail=KernelFailure, _nd=backend.xp.ndarray, _out=out, _outc=outc,
                    _clock=time.perf_counter, _rec=self._record, _ops=plan.ops)
         self.source = gen.source()
+        self.donated = gen.donated  # ops writing into their dying first input's buffer
         exec(compile(self.source, f"<plan {len(plan.ops)} ops>", "exec"), env)
         self._run = env["run"]
         self._quiet = backend.quiet
