@@ -15,6 +15,12 @@ class NumpyBackend(Backend):
     def from_host(self, value):
         return value
 
+    def to_host(self, value):
+        return value
+
+    def transfer(self, value, source):
+        return value if source is self else self.from_host(source.to_host(value))
+
     @staticmethod
     def fetch_result(value):
         if value.__class__ is np.ndarray and value.ndim == 0:

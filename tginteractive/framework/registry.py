@@ -22,11 +22,12 @@ _constant_maker = [None]   # set by the op library: fn(value, dtype, name) -> Te
 class OpDef:
     __slots__ = ("type", "shape", "dtype", "kernel", "grad", "differentiable", "needs_ctx",
                  "stateful", "broadcasting", "aliases", "overrides", "fold", "ref_inputs", "lazy",
-                 "inplace")
+                 "inplace", "host_only")
 
     def __init__(self, type, shape, kernel, grad=None, dtype=None, differentiable=True,
                  needs_ctx=False, stateful=False, broadcasting=False, aliases=False,
-                 overrides=None, fold=None, ref_inputs=(), lazy=False, inplace=None):
+                 overrides=None, fold=None, ref_inputs=(), lazy=False, inplace=None,
+                 host_only=False):
         if shape is None or kernel is None:
             raise TypeError(f"Op '{type}' needs both a shape rule and a kernel.")
         if differentiable and grad is None:
@@ -42,6 +43,7 @@ class OpDef:
         self.ref_inputs = ref_inputs       # input indices naming a variable, never read (TF refs)
         self.lazy = lazy                   # no inputs; evaluated right where each consumer runs
         self.inplace = inplace             # kernel variant writing its result into input 0
+        self.host_only = host_only         # no GPU kernel: always placed on a CPU device
 
     def kernel_for(self, backend_name):
         return self.overrides.get(backend_name, self.kernel)

@@ -10,11 +10,12 @@ class GPUOptions:
 
 
 class ConfigProto:
-    """Session configuration. Device fields are recorded; placement uses them (devices issue)."""
+    """Session configuration: devices, placement rules and logging (TF1's field names)."""
 
     def __init__(self, device_count=None, allow_soft_placement=False,
                  log_device_placement=False, gpu_options=None, intra_op_parallelism_threads=0,
-                 inter_op_parallelism_threads=0, operation_timeout_in_ms=0, **unknown):
+                 inter_op_parallelism_threads=0, operation_timeout_in_ms=0,
+                 simulate_gpus=False, **unknown):
         if unknown:
             raise TypeError(f"ConfigProto got unknown field(s): {', '.join(sorted(unknown))}")
         self.device_count = dict(device_count or {})
@@ -24,6 +25,9 @@ class ConfigProto:
         self.intra_op_parallelism_threads = intra_op_parallelism_threads
         self.inter_op_parallelism_threads = inter_op_parallelism_threads
         self.operation_timeout_in_ms = operation_timeout_in_ms
+        # tginteractive's extension: without a real GPU, simulate device_count['GPU'] GPUs
+        # on the CPU (NumPy) so GPU-placed code runs unchanged; placement reports say so.
+        self.simulate_gpus = simulate_gpus
 
 
 class RunOptions:

@@ -10,7 +10,11 @@ import time
 
 from ..framework import errors
 from ..framework.graph import Tensor, format_site
+from .config import ConfigProto
+from .devices import Device
 from .plan import build_plan
+
+_SOFT = ConfigProto(allow_soft_placement=True)
 
 
 class RunState:
@@ -36,8 +40,9 @@ class OpContext:
         import the runtime. Each signature is compiled once and kept with this op's plan."""
         key = (graph, fetches, feeds)
         exe = self._compiled.get(key)
-        if exe is None:
-            plan = build_plan(graph, fetches, feeds)
+        if exe is None:  # the body runs where its op runs
+            device = Device("GPU" if self.backend.name == "cupy" else "CPU", 0, self.backend)
+            plan = build_plan(graph, fetches, feeds, _SOFT, [device])
             exe = self._compiled[key] = Executable(plan, self.state, self.backend, raw=True)
         return exe(values)
 
@@ -180,6 +185,9 @@ class Executable:
         size = sum(getattr(v, "nbytes", 0) for v in value) if isinstance(value, tuple) \
             else getattr(value, "nbytes", 0)
         self.records.append((op, start, end - start, size))
+
+    def close(self):
+        """Nothing to release for a single-device plan (ParallelExecutable has threads)."""
 
     def __call__(self, feed_values):
         try:

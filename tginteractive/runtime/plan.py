@@ -2,11 +2,13 @@
 
     prune  → the ops the fetches need, stopping at fed tensors
     check  → every needed placeholder is fed (error names it and the fetch that needs it)
-    place  → the device each op runs on (requested device is recorded, placement is actual)
+    place  → the device each op runs on (TF1's rules; the request stays on the op, the actual
+             device and the reason are PlacementRecords on the plan)
     order  → creation order, which is topological
 """
 from ..framework import errors
 from ..framework.graph import Operation, Tensor
+from . import devices as devices_lib
 
 LOCAL_CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -14,14 +16,16 @@ LOCAL_CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
 class Plan:
     """What one `Session.run` signature executes. Immutable once built."""
 
-    __slots__ = ("version", "targets", "feeds", "ops", "placement")
+    __slots__ = ("version", "targets", "feeds", "ops", "placement", "records", "devices")
 
-    def __init__(self, version, targets, feeds, ops, placement):
+    def __init__(self, version, targets, feeds, ops, placement, records=(), device_list=()):
         self.version = version        # graph version the plan was built against
         self.targets = targets        # tuple of Tensor/Operation, the flattened fetches
         self.feeds = feeds            # tuple of fed Tensors
         self.ops = ops                # tuple of Operations in execution order
-        self.placement = placement    # {op: actual device string}
+        self.placement = placement    # {op: the Device it actually runs on}
+        self.records = records        # PlacementRecords: requested vs actual device, and why
+        self.devices = device_list    # the session's devices
 
     def __repr__(self):
         return f"<Plan {len(self.ops)} ops, {len(self.targets)} fetches, {len(self.feeds)} feeds>"
@@ -63,20 +67,108 @@ def check_feeds(needed, targets, feeds):
                 f"\t [[node {op.name} (defined at {_site(op)})]]")
 
 
-def place(ops, config=None):
-    """The device each op runs on. Single local CPU for now; requested devices are kept on ops."""
-    return {op: LOCAL_CPU for op in ops}
+class PlacementRecord:
+    """Where one op runs and why: what log_device_placement prints and views draw."""
+
+    __slots__ = ("op", "requested", "device", "reason")
+
+    def __init__(self, op, device, reason):
+        self.op, self.requested, self.device, self.reason = op, op.device, device, reason
+
+    def line(self):
+        """TF1's log_device_placement line."""
+        return f"{self.op.name}: ({self.op.type}): {self.device.name}"
+
+    def __repr__(self):
+        return (f"PlacementRecord({self.op.name!r}, {self.op.type}, requested="
+                f"{self.requested!r}, device={self.device.describe()!r}, reason={self.reason!r})")
+
+
+def _host_only(op):
+    return op.op_def.host_only or any(t.dtype.name == "string"
+                                      for t in list(op.inputs) + op.outputs)
+
+
+def _no_device(op, wanted, device_list):
+    names = ", ".join(d.name for d in device_list)
+    return errors.InvalidArgumentError(
+        None, op, f"Cannot assign a device for operation {op.name}: {{{{node {op.name}}}}} was "
+        f"explicitly assigned to {wanted} but available devices are [ {names} ]. Make sure "
+        "the device specification refers to a valid device (or create the Session with "
+        "tf.ConfigProto(allow_soft_placement=True) to fall back to the CPU).")
+
+
+class _Placer:
+    """TF1's placement rules over a device list (see `place`)."""
+
+    def __init__(self, device_list, soft):
+        self.devices, self.soft = device_list, soft
+        self.cpu = device_list[0]
+        gpus = [d for d in device_list if d.device_type == "GPU"]
+        self.default = gpus[0] if gpus else self.cpu
+        self.memo = {}
+
+    def __call__(self, op):
+        if op not in self.memo:
+            self.memo[op] = self._resolve(op)
+        return self.memo[op]
+
+    def _resolve(self, op):
+        if op.colocation is not None:
+            return self(op.colocation)[0], f"colocated with '{op.colocation.name}'"
+        for j in op.op_def.ref_inputs:
+            if j < len(op.inputs):
+                variable = op.inputs[j].op
+                return self(variable)[0], f"with its variable '{variable.name}'"
+        spec = devices_lib.parse(op.device)
+        host_only = _host_only(op)
+        if not devices_lib.is_local(spec):
+            return self._fallback(op, op.device, "not a local device")
+        if spec.device_type is None:
+            if host_only and self.default.device_type == "GPU":
+                return self.cpu, "no GPU kernel"
+            return self.default, "default"
+        if host_only and spec.device_type == "GPU":
+            if not self.soft:
+                raise errors.InvalidArgumentError(
+                    None, op, f"Cannot assign a device for operation {op.name}: Could not "
+                    f"satisfy explicit device specification '{op.device}' because no supported "
+                    "kernel for GPU devices is available.")
+            return self.cpu, "soft placement: no GPU kernel"
+        device = devices_lib.find(self.devices, spec)
+        if device is None:
+            return self._fallback(op, op.device, "not available")
+        return device, "requested"
+
+    def _fallback(self, op, wanted, why):
+        if not self.soft:
+            raise _no_device(op, wanted, self.devices)
+        return self.cpu, f"soft placement: {wanted} {why}"
+
+
+def place(ops, device_list, config=None):
+    """{op: Device} and a PlacementRecord per op, by TF1's rules: colocated ops (e.g. a
+    variable's assign) and ops with ref inputs go with their variable; string ops stay on
+    the CPU; an unrequested op goes to the first GPU if any, else CPU:0; a request that
+    cannot be met is an InvalidArgumentError, or falls back to CPU:0 with
+    allow_soft_placement."""
+    placer = _Placer(device_list, bool(config and config.allow_soft_placement))
+    records = [PlacementRecord(op, *placer(op)) for op in ops]
+    return {r.op: r.device for r in records}, records
 
 
 def order(needed):
     return tuple(sorted(needed, key=lambda o: o._id))
 
 
-def build_plan(graph, targets, feeds, config=None):
+def build_plan(graph, targets, feeds, config=None, device_list=None):
     needed = prune(targets, feeds)
     check_feeds(needed, targets, feeds)
     ops = order(needed)
-    return Plan(graph.version, tuple(targets), tuple(feeds), ops, place(ops, config))
+    device_list = device_list or devices_lib.local_devices(config)
+    placement, records = place(ops, device_list, config)
+    return Plan(graph.version, tuple(targets), tuple(feeds), ops, placement, records,
+                device_list)
 
 
 def _site(op):

@@ -7,8 +7,10 @@ from ..framework import context
 from ..framework.graph import Tensor
 from . import fetches as fetch_lib
 from .config import ConfigProto, DeviceStepStats, NodeExecStats, RunOptions
+from .devices import local_devices
 from .executor import Executable, RunState
-from .plan import LOCAL_CPU, build_plan
+from .parallel import ParallelExecutable
+from .plan import build_plan
 
 DeviceAttributes = collections.namedtuple(
     "DeviceAttributes", "name device_type memory_limit_bytes incarnation")
@@ -23,8 +25,8 @@ class BaseSession:
                                       "(target='') are supported so far.")
         self._graph = graph if graph is not None else context.get_default_graph()
         self._config = config or ConfigProto()
+        self._devices = local_devices(self._config)
         self._state = RunState()
-        self._backend = NUMPY
         self._closed = False
         self._executables = {}
         self.plans_built = 0  # how many (re)compilations this session made; caching is visible
@@ -66,19 +68,33 @@ class BaseSession:
             if not self._graph._ops:
                 raise RuntimeError("The Session graph is empty. Add operations to the graph "
                                    "before calling run().")
-            plan = build_plan(self._graph, targets, feeds, self._config)
-            exe = Executable(plan, self._state, self._backend, traced)
+            plan = build_plan(self._graph, targets, feeds, self._config, self._devices)
+            if self._config.log_device_placement:
+                print("\n".join(r.line() for r in plan.records))
+            exe = _compile(plan, self._state, traced)
+            if key in self._executables:
+                self._executables[key].close()
             self._executables[key] = exe
             self.plans_built += 1
         return exe
 
     def _fill_metadata(self, exe, run_metadata):
-        stats = DeviceStepStats(LOCAL_CPU)
+        by_device = {}
         for op, start, duration, size in exe.records:
+            device = exe.plan.placement[op].name
+            stats = by_device.setdefault(device, DeviceStepStats(device))
             stats.node_stats.append(NodeExecStats(op.name, op.type, int(start * 1e6),
                                                   int(duration * 1e6), size))
         exe.records.clear()
-        run_metadata.step_stats.dev_stats.append(stats)
+        run_metadata.step_stats.dev_stats.extend(by_device.values())
+
+    def placement(self, fetches, feed_list=()):
+        """How `run(fetches)` would place its ops: PlacementRecords (op, requested device,
+        actual device, reason), without running anything."""
+        mapper = fetch_lib.FetchMapper(self._graph, fetches)
+        feeds = tuple(self._graph.as_graph_element(f, allow_operation=False) for f in feed_list)
+        return build_plan(self._graph, tuple(mapper.targets), feeds, self._config,
+                          self._devices).records
 
     def make_callable(self, fetches, feed_list=None):
         """A function running `fetches` with positional feed values (TF1's fast path)."""
@@ -99,11 +115,14 @@ class BaseSession:
 
     # ---- lifecycle -----------------------------------------------------------------------
     def list_devices(self):
-        return [DeviceAttributes(LOCAL_CPU, "CPU", 268435456, 0)]
+        return [DeviceAttributes(d.name, d.device_type, d.memory_limit_bytes, i)
+                for i, d in enumerate(self._devices)]
 
     def close(self):
         self._closed = True
         self._state = RunState()
+        for exe in self._executables.values():
+            exe.close()
         self._executables.clear()
 
     def as_default(self):
@@ -162,3 +181,11 @@ def _remove_last(stack, item):
         if stack[i] is item:
             del stack[i]
             return
+
+
+def _compile(plan, state, traced=False):
+    """A single-device NumPy plan compiles to one function; anything else runs per device."""
+    used = set(plan.placement.values())
+    if len(used) <= 1 and all(d.backend is NUMPY for d in used):
+        return Executable(plan, state, NUMPY, traced)
+    return ParallelExecutable(plan, state, traced)

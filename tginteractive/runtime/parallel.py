@@ -1,0 +1,259 @@
+"""Multi-device execution: a placed Plan cut into per-device segments run by device threads.
+
+Consecutive ops on one device form a segment, compiled like a single-device plan into
+straight-line code; segments exchange values through one slot list. Where an op consumes a
+tensor from another device, a copy (the backend's `transfer`) is made once per tensor and
+destination device per run. Each device has a worker thread that runs its segments in plan
+order, waiting only for the segments it depends on: producers of its inputs, its control
+inputs, and the previous segment that touched the same variable (so state changes keep plan
+order). NumPy, BLAS and CuPy release the GIL, so independent towers really overlap.
+"""
+import concurrent.futures
+import threading
+import time
+
+from ..framework import errors
+from ..framework.graph import Tensor
+from .executor import KernelFailure, _bind, op_error
+
+
+class _Segment:
+    """Consecutive plan ops on one device: op indices, slots it loads, segments it waits on,
+    and the variables it reads or writes."""
+
+    def __init__(self, index, device):
+        self.index, self.device, self.ops = index, device, []
+        self.loads, self.deps, self.variables = {}, set(), set()
+
+
+def _segments(plan):
+    segments, current = [], None
+    for i, op in enumerate(plan.ops):
+        device = plan.placement[op]
+        if current is None or current.device is not device:
+            current = _Segment(len(segments), device)
+            segments.append(current)
+        current.ops.append(i)
+    return segments
+
+
+class ParallelExecutable:
+    """A multi-device Plan bound to one session's state: call it with the feed values."""
+
+    def __init__(self, plan, state, traced=False, raw=False):
+        self.plan, self.traced, self.raw = plan, traced, raw
+        self.records, self.donated = [], []
+        self.host = plan.devices[0]
+        self._state, self._env = state, {}
+        self._slots = {}             # (tensor, device) -> slot in the per-run value list
+        self._producer = {}          # slot -> index of the segment that stores it
+        self._stored = set()         # (tensor, device) keys some segment stores
+        self._index = {op: i for i, op in enumerate(plan.ops)}
+        self._lazy = {op for op in plan.ops if op.op_def.lazy}
+        for t in plan.feeds:
+            self._slot((t, self.host))
+        self.segments = _segments(plan)
+        self._owner = {i: seg.index for seg in self.segments for i in seg.ops}
+        sources = [self._compile(seg) for seg in self.segments]
+        self._add_order()
+        env = dict(self._env, _fail=KernelFailure, _clock=time.perf_counter, _rec=self._record)
+        self._fns = []
+        for seg, src in zip(self.segments, sources):
+            exec(compile(src, f"<segment {seg.index} on {seg.device.short_name}>", "exec"), env)
+            self._fns.append(env.pop("run"))
+        self.source = "\n".join(sources)
+        self._queues = {}
+        for seg in self.segments:
+            self._queues.setdefault(seg.device, []).append(seg)
+        self._pool = None
+
+    # ---- compilation ------------------------------------------------------------------------
+    def _slot(self, key):
+        if key not in self._slots:
+            self._slots[key] = len(self._slots)
+        return self._slots[key]
+
+    def _device_of(self, t):
+        return self.host if t in self.plan.feeds else self.plan.placement[t.op]
+
+    def _compile(self, seg):
+        lines, local = [], {}
+        for i in seg.ops:
+            op = self.plan.ops[i]
+            if op in self._lazy and not any(t in self.plan.feeds for t in op.outputs):
+                continue  # variable reads are emitted where they are consumed
+            args = [self._input(seg, op, j, t, lines, local) for j, t in enumerate(op.inputs)]
+            outs = self._outputs(seg, op, local)
+            self._env[f"k{i}"] = _bind(op, self._state, seg.device.backend)
+            target = ", ".join(outs) if outs else "_"
+            call = f"k{i}({', '.join(args)})"
+            if self.traced:
+                lines.append(f"_i = {i}; _s = _clock(); {target} = {call}; "
+                             f"_rec({i}, _s, ({target}))")
+            else:
+                lines.append(f"_i = {i}; {target} = {call}")
+        lines += [f"vals[{self._slots[key]}] = {name}" for key, name in local.items()
+                  if key in self._stored and self._producer.get(self._slots[key]) == seg.index]
+        body = "\n        ".join(lines) or "pass"
+        loads = "".join(f"    {name} = vals[{slot}]\n" for slot, name in seg.loads.items())
+        return (f"def run(vals):\n{loads}    _i = -1\n    try:\n        {body}\n"
+                f"    except Exception as _e:\n        raise _fail(_i, _e) from None\n")
+
+    def _input(self, seg, op, j, t, lines, local):
+        if j in op.op_def.ref_inputs:
+            seg.variables.add(t.op.name)
+            return "None"
+        if t.op in self._lazy and t not in self.plan.feeds:
+            return self._variable_read(seg, t, lines)
+        if not t.op.inputs and t.op.op_def.fold is not None and t not in self.plan.feeds:
+            name = f"c{self._index[t.op]}_{seg.index}"
+            self._env[name] = seg.device.backend.from_host(t.op.op_def.fold(t.op))
+            return name
+        key = (t, seg.device)
+        if key in local:
+            return local[key]
+        if self._producer.get(self._slots.get(key)) is not None:  # made or copied earlier
+            local[key] = self._load(seg, key, "v")
+            return local[key]
+        source = (t, self._device_of(t))
+        name = self._load(seg, source, "s")
+        if source[1] is seg.device:  # a feed, used on the host device
+            local[key] = name
+            return name
+        local[key] = self._copy(seg, source[1], name, lines)
+        self._stored.add(key)
+        self._producer[self._slot(key)] = seg.index
+        return local[key]
+
+    def _load(self, seg, key, prefix):
+        slot = self._slot(key)
+        name = seg.loads.setdefault(slot, f"{prefix}{slot}")
+        producer = self._producer.get(slot)
+        if producer is not None and producer != seg.index:
+            seg.deps.add(producer)
+        return name
+
+    def _variable_read(self, seg, t, lines):
+        seg.variables.add(t.op.name)
+        index = self._index[t.op]
+        var_device = self.plan.placement[t.op]
+        self._env[f"k{index}"] = _bind(t.op, self._state, var_device.backend)
+        name = f"r{index}_{len(lines)}"
+        lines.append(f"{name} = k{index}()")
+        return name if var_device is seg.device else self._copy(seg, var_device, name, lines)
+
+    def _copy(self, seg, source, name, lines):
+        fn = f"cp_{source.device_type}{source.index}_{seg.device.device_type}{seg.device.index}"
+        self._env[fn] = (lambda d, s: lambda v: d.transfer(v, s))(seg.device.backend,
+                                                                  source.backend)
+        copied = f"x{len(lines)}"
+        lines.append(f"{copied} = {fn}({name})")
+        return copied
+
+    def _outputs(self, seg, op, local):
+        outs = []
+        for t in op.outputs:
+            if t in self.plan.feeds:
+                outs.append("_")
+                continue
+            key = (t, seg.device)
+            slot = self._slot(key)
+            local[key] = f"t{slot}"
+            self._stored.add(key)
+            self._producer[slot] = seg.index
+            outs.append(f"t{slot}")
+        return outs
+
+    def _add_order(self):
+        """Control inputs, and plan order among segments touching the same variable."""
+        last = {}
+        for seg in self.segments:
+            for i in seg.ops:
+                for c in self.plan.ops[i]._control_inputs:
+                    owner = self._owner.get(self._index.get(c))
+                    if owner is not None and owner != seg.index:
+                        seg.deps.add(owner)
+            for name in seg.variables:
+                if last.get(name, seg.index) != seg.index:
+                    seg.deps.add(last[name])
+                last[name] = seg.index
+
+    # ---- running ------------------------------------------------------------------------------
+    def _record(self, i, start, value):
+        end = time.perf_counter()
+        size = sum(getattr(v, "nbytes", 0) for v in value) if isinstance(value, tuple) \
+            else getattr(value, "nbytes", 0)
+        self.records.append((self.plan.ops[i], start, end - start, size))
+
+    def __call__(self, feed_values):
+        vals = [None] * len(self._slots)
+        for t, value in zip(self.plan.feeds, feed_values):
+            vals[self._slots[(t, self.host)]] = value
+        self._run_segments(vals)
+        return tuple(self._result(t, vals) for t in self.plan.targets)
+
+    def _result(self, t, vals):
+        if not isinstance(t, Tensor):
+            return None
+        device = self._device_of(t)
+        if t.op in self._lazy and t not in self.plan.feeds:
+            value = _bind(t.op, self._state, device.backend)()
+        elif not t.op.inputs and t.op.op_def.fold is not None and t not in self.plan.feeds:
+            value = t.op.op_def.fold(t.op)
+            device = self.host
+        else:
+            value = vals[self._slots[(t, device)]]
+        if self.raw:
+            return value
+        return device.backend.fetch_copy(value)
+
+    def _run_segments(self, vals):
+        done = [threading.Event() for _ in self.segments]
+        failures = []
+        queues = list(self._queues.items())
+        if len(queues) > 1 and self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=len(queues) - 1, thread_name_prefix="tginteractive-device")
+        futures = [self._pool.submit(self._run_queue, d, q, vals, done, failures)
+                   for d, q in queues[1:]]
+        try:
+            self._run_queue(*queues[0], vals, done, failures)
+        except BaseException as e:  # an interrupt in the main thread stops the workers too
+            failures.append(e)
+            for event in done:
+                event.set()
+            raise
+        finally:
+            for future in futures:
+                future.result()
+        if failures:
+            self._raise(failures[0])
+
+    def _run_queue(self, device, queue, vals, done, failures):
+        backend = device.backend
+        with backend.quiet(), backend.run_context():
+            for seg in queue:
+                for dep in seg.deps:
+                    done[dep].wait()
+                if failures:
+                    break
+                try:
+                    self._fns[seg.index](vals)
+                except BaseException as e:
+                    failures.append(e)
+                    for event in done:
+                        event.set()
+                    return
+                finally:
+                    done[seg.index].set()
+
+    def _raise(self, failure):
+        if isinstance(failure, KernelFailure):
+            raise op_error(self.plan.ops[failure.index], failure.error) from (
+                None if isinstance(failure.error, errors.OpError) else failure.error)
+        raise failure
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
