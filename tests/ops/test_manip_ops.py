@@ -265,3 +265,15 @@ def test_pad_errors():
     p = tf.placeholder(tf.float32)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"size - 1[\s\S]*MirrorPad"):
         run(tf.pad(p, [[3, 0]], "REFLECT"), {p: np.zeros(3)})
+
+
+def test_single_output_split_unstack_and_their_gradients():
+    x = tf.placeholder(tf.float64, [3, 1])
+    (only,) = tf.split(x, 1)
+    (row,) = tf.unstack(x, axis=1)
+    (g,) = tf.gradients(tf.reduce_sum(only * 2.0) + tf.reduce_sum(row), x)
+    xv = np.arange(3.0).reshape(3, 1)
+    got_only, got_row, got_g = run([only, row, g], {x: xv})
+    np.testing.assert_array_equal(got_only, xv)
+    np.testing.assert_array_equal(got_row, xv[:, 0])
+    np.testing.assert_array_equal(got_g, np.full((3, 1), 3.0))

@@ -8,7 +8,8 @@ from ..framework.context import name_scope
 from ..framework.registry import constant_value, convert_to_tensor, defop
 from ..framework.shapes import TensorShape, unknown_shape
 from .array_ops import broadcast_to, cast, identity, reshape, shape, size
-from .op_utils import (as_list, fold_by_kernel, is_tensor_like, kernel_axis, partial_ints,
+from .op_utils import (as_list, fold_by_kernel, is_tensor_like, kernel_axis, kernel_outputs,
+                       partial_ints,
                        same_dtype, static_int, static_ints)
 from .shape_rules import merged_shape, normalize_axis
 
@@ -151,7 +152,7 @@ def _split_like_shape(op):
 
 def _split_like_kernel(xp, dy, *likes, axis):
     ends = np.cumsum([like.shape[axis] for like in likes])[:-1]
-    return tuple(xp.split(dy, ends.tolist(), axis=axis))
+    return kernel_outputs(xp.split(dy, ends.tolist(), axis=axis))
 
 
 SplitLike = defop("SplitLike", shape=_split_like_shape, kernel=_split_like_kernel,
@@ -203,7 +204,7 @@ def _split_shape(op):
 def _split_kernel(xp, x, axis, num_split, size_splits):
     axis = kernel_axis(axis, x.ndim, "Split")
     sizes = split_sizes(x.shape[axis], num_split, size_splits)
-    return tuple(xp.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
+    return kernel_outputs(xp.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
 
 
 Split = defop("Split", shape=_split_shape, kernel=_split_kernel, aliases=True,
@@ -265,7 +266,7 @@ def _unpack_kernel(xp, x, num, axis):
         raise errors.InvalidArgumentError(None, None, f"Input dimension {axis} has size "
                                           f"{x.shape[axis]}, but num={num}")
     moved = xp.moveaxis(x, axis, 0)
-    return tuple(moved[i] for i in range(num))
+    return kernel_outputs(moved[i] for i in range(num))
 
 
 Unpack = defop("Unpack", shape=_unpack_shape, kernel=_unpack_kernel, aliases=True,

@@ -19,6 +19,13 @@ def is_tensor_like(value):
 
 
 # ---- values known when the graph is built ---------------------------------------------------
+def kernel_outputs(values):
+    """A variable-arity kernel's result: one value for one output, else a tuple (the
+    registry's convention; e.g. tf.split(x, 1) has a single output)."""
+    values = tuple(values)
+    return values[0] if len(values) == 1 else values
+
+
 def is_zero(tensor):
     """True for a tensor known to be all zeros: autodiff passes ZerosLike for the outputs of a
     multi-output op that got no gradient, which a gradient builder may then skip (unused, the

@@ -27,6 +27,9 @@ class _Segment:
 
 
 def _segments(plan):
+    """Runs of consecutive ops on one device; a run also ends right after an op another
+    device consumes, so that device can start without waiting for the rest of the run."""
+    crosses = _feeds_other_devices(plan)
     segments, current = [], None
     for i, op in enumerate(plan.ops):
         device = plan.placement[op]
@@ -34,7 +37,19 @@ def _segments(plan):
             current = _Segment(len(segments), device)
             segments.append(current)
         current.ops.append(i)
+        if op in crosses:
+            current = None
     return segments
+
+
+def _feeds_other_devices(plan):
+    crosses = set()
+    for op in plan.ops:
+        device = plan.placement[op]
+        for producer in [t.op for t in op.inputs] + list(op._control_inputs):
+            if producer in plan.placement and plan.placement[producer] is not device:
+                crosses.add(producer)
+    return crosses
 
 
 class ParallelExecutable:
@@ -54,6 +69,7 @@ class ParallelExecutable:
             self._slot((t, self.host))
         self.segments = _segments(plan)
         self._owner = {i: seg.index for seg in self.segments for i in seg.ops}
+        self._shared = self._shared_tensors()
         sources = [self._compile(seg) for seg in self.segments]
         self._add_order()
         env = dict(self._env, _fail=KernelFailure, _clock=time.perf_counter, _rec=self._record)
@@ -68,6 +84,17 @@ class ParallelExecutable:
         self._pool = None
 
     # ---- compilation ------------------------------------------------------------------------
+    def _shared_tensors(self):
+        """Tensors another segment consumes, or a fetch: only these go into the slot list, so
+        each segment's other intermediates are freed when it returns."""
+        shared = {t for t in self.plan.targets if isinstance(t, Tensor)}
+        for op in self.plan.ops:
+            owner = self._owner[self._index[op]]
+            for t in op.inputs:
+                if self._owner.get(self._index.get(t.op)) != owner:
+                    shared.add(t)
+        return shared
+
     def _slot(self, key):
         if key not in self._slots:
             self._slots[key] = len(self._slots)
@@ -159,8 +186,9 @@ class ParallelExecutable:
             key = (t, seg.device)
             slot = self._slot(key)
             local[key] = f"t{slot}"
-            self._stored.add(key)
-            self._producer[slot] = seg.index
+            if t in self._shared:
+                self._stored.add(key)
+                self._producer[slot] = seg.index
             outs.append(f"t{slot}")
         return outs
 
