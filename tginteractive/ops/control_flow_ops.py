@@ -84,7 +84,15 @@ def _print(xp, x, *data, message, first_n, summarize):
     return x
 
 
+def _on_host(xp, data):
+    """CuPy override helper: np.asarray refuses device arrays, so copy `data` to the host."""
+    return [xp.asnumpy(d) for d in data]
+
+
 PrintOp = defop("Print", shape=same_shape, kernel=_print, aliases=True, stateful=True,
+                overrides={"cupy": lambda xp, x, *data, message, first_n, summarize: _print(
+                    xp, x, *_on_host(xp, data), message=message, first_n=first_n,
+                    summarize=summarize)},  # CuPy: data printed from host copies
                 grad=lambda op, dy: [dy] + [None] * (len(op.inputs) - 1))
 
 
@@ -102,8 +110,15 @@ def _assert(xp, condition, *data, summarize):
     return ()
 
 
+def _assert_cupy(xp, condition, *data, summarize):
+    """CuPy override of _assert: `data` is copied to the host only when the check fails."""
+    if not bool(xp.all(condition)):
+        _assert(xp, condition, *_on_host(xp, data), summarize=summarize)
+    return ()
+
+
 AssertOp = defop("Assert", shape=lambda op: [], kernel=_assert, stateful=True,
-                 differentiable=False)
+                 overrides={"cupy": _assert_cupy}, differentiable=False)
 
 
 def Assert(condition, data, summarize=None, name=None):  # noqa: N802

@@ -283,6 +283,36 @@ def _gather_grad_kernel(xp, dy, indices, like, axis, batch_dims):
     return out
 
 
+# ---- CuPy override: np.add.at -> cupyx.scatter_add (as the `ndarray.scatter_add` method, so
+# ops/ never imports CuPy). CUDA's atomicAdd covers only these dtypes; the others (int64,
+# int8/16, uint8/16, complex) are added on the host: rare, correct, slow.
+_ATOMIC_ADD_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64,
+                                                      np.int32, np.uint32, np.uint64))
+
+
+def scatter_add_cupy(xp, target, key, values):
+    """np.add.at(target, key, values) for CuPy arrays (`target` may be a view). The order of
+    float additions into one element is unspecified on a GPU (last-bit differences)."""
+    if target.dtype in _ATOMIC_ADD_DTYPES:
+        target.scatter_add(key, values)
+        return
+    keys = key if isinstance(key, tuple) else (key,)
+    host = xp.asnumpy(target)
+    np.add.at(host, tuple(xp.asnumpy(k) if isinstance(k, xp.ndarray) else k for k in keys),
+              xp.asnumpy(values))
+    target[...] = xp.asarray(host)
+
+
+def _gather_grad_kernel_cupy(xp, dy, indices, like, axis, batch_dims):
+    out = xp.zeros(like.shape, dtype=dy.dtype)
+    axis, key = _gather_key(xp, like.shape, indices, axis, batch_dims)
+    k, mid = indices.ndim, axis - batch_dims
+    dy = xp.moveaxis(dy, list(builtins.range(batch_dims, batch_dims + mid)),
+                     list(builtins.range(k, k + mid)))
+    scatter_add_cupy(xp, xp.moveaxis(out, axis, batch_dims), key, dy)
+    return out
+
+
 def _gather_shape(op):
     p, i = (t.shape for t in op.inputs[:2])
     bd = op.attrs["batch_dims"]
@@ -302,6 +332,7 @@ GatherV2 = defop("GatherV2", shape=_gather_shape, kernel=_gather_kernel,
 # dy scatter-added into zeros shaped like input 2 (the params, lending their shape only)
 GatherGrad = defop("GatherGrad", shape=lambda op: op.inputs[2].shape,
                    kernel=_gather_grad_kernel,
+                   overrides={"cupy": _gather_grad_kernel_cupy},  # CuPy: no add.at dtypes
                    grad=lambda op, dy: [GatherV2(dy, op.inputs[1], **op.attrs), None, None])
 
 
@@ -347,6 +378,12 @@ def _gather_nd_grad_kernel(xp, dy, indices, like):
     return out
 
 
+def _gather_nd_grad_kernel_cupy(xp, dy, indices, like):  # CuPy override: see scatter_add_cupy
+    out = xp.zeros(like.shape, dtype=dy.dtype)
+    scatter_add_cupy(xp, out, _nd_key(xp, like.shape, indices), dy)
+    return out
+
+
 def _gather_nd_shape(op):
     p, i = (t.shape for t in op.inputs[:2])
     if p.dims is None or i.dims is None or not i.dims or i.dims[-1] is None:
@@ -362,6 +399,7 @@ GatherNd = defop("GatherNd", shape=_gather_nd_shape,
                  grad=lambda op, dy: [GatherNdGrad(dy, op.inputs[1], op.inputs[0]), None])
 GatherNdGrad = defop("GatherNdGrad", shape=lambda op: op.inputs[2].shape,
                      kernel=_gather_nd_grad_kernel,
+                     overrides={"cupy": _gather_nd_grad_kernel_cupy},  # CuPy: scatter_add
                      grad=lambda op, dy: [GatherNd(dy, op.inputs[1]), None, None])
 
 

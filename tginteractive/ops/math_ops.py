@@ -65,10 +65,34 @@ RealDiv = defop("RealDiv", shape=broadcast_shape, broadcasting=True,
                 kernel=lambda xp, x, y: xp.true_divide(x, y),
                 grad=lambda op, dy: [dy / op.inputs[1],
                                      dy * (-op.inputs[0] / op.inputs[1] / op.inputs[1])])
+
+
+def _float_divmod_cupy(xp, a, b):
+    """CuPy override helper: CuPy's float floor_divide is floor(a / b) and its remainder
+    a - floor(a / b) * b; NumPy's (npy_divmod, like TF's FloorMod) start from the exact fmod.
+    This is npy_divmod elementwise (float16 in float32, as NumPy), so results match NumPy's."""
+    if a.dtype == xp.float16:
+        div, mod = _float_divmod_cupy(xp, a.astype(xp.float32), b.astype(xp.float32))
+        return div.astype(a.dtype), mod.astype(a.dtype)
+    fmod = xp.fmod(a, b)
+    div = (a - fmod) / b
+    fix = (fmod != 0) & ((b < 0) != (fmod < 0))   # make the remainder take b's sign
+    mod = xp.where(fix, fmod + b, xp.where(fmod == 0, xp.copysign(xp.zeros_like(fmod), b), fmod))
+    div = xp.where(fix, div - 1, div)
+    floordiv = xp.floor(div)
+    floordiv = xp.where(div - floordiv > 0.5, floordiv + 1, floordiv)  # snap to the nearest
+    floordiv = xp.where(div == 0, xp.copysign(xp.zeros_like(div), a / b), floordiv)
+    return xp.where(b == 0, a / b, floordiv), mod
+
+
 FloorDiv = defop("FloorDiv", shape=broadcast_shape, differentiable=False,
-                 kernel=lambda xp, x, y: xp.floor_divide(x, y))
+                 kernel=lambda xp, x, y: xp.floor_divide(x, y),
+                 overrides={"cupy": lambda xp, x, y: _float_divmod_cupy(xp, x, y)[0]
+                            if x.dtype.kind == "f" else xp.floor_divide(x, y)})  # CuPy
 FloorMod = defop("FloorMod", shape=broadcast_shape, broadcasting=True,
                  kernel=lambda xp, x, y: xp.mod(x, y),
+                 overrides={"cupy": lambda xp, x, y: _float_divmod_cupy(xp, x, y)[1]
+                            if x.dtype.kind == "f" else xp.mod(x, y)},  # CuPy (see above)
                  grad=lambda op, dy: [dy, -dy * floordiv(op.inputs[0], op.inputs[1])])
 
 
@@ -80,8 +104,16 @@ def _pow_grad(op, dy):
     return [gx, dy * z * log_x]
 
 
+def _pow_cupy(xp, x, y):
+    """CuPy override: CuPy gives integer ** negative integer as 0 or +-1; NumPy (and TF)
+    refuse it, which the runtime reports as InvalidArgumentError."""
+    if x.dtype.kind == "i" and bool((y < 0).any()):
+        raise ValueError("Integers to negative integer powers are not allowed.")
+    return xp.power(x, y)
+
+
 Pow = defop("Pow", shape=broadcast_shape, broadcasting=True, grad=_pow_grad,
-            kernel=lambda xp, x, y: xp.power(x, y))
+            kernel=lambda xp, x, y: xp.power(x, y), overrides={"cupy": _pow_cupy})
 
 
 def _select_grads(mask_fn):

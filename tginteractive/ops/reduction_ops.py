@@ -79,9 +79,9 @@ def _prod_grad(op, dy):
     return [grad * _spread(op, dy)]
 
 
-def _rdef(type, kernel, grad, dtype=None):
+def _rdef(type, kernel, grad, dtype=None, overrides=None):
     return defop(type, shape=_reduce_shape, kernel=kernel, grad=grad, dtype=dtype,
-                 differentiable=grad is not None)
+                 differentiable=grad is not None, overrides=overrides)
 
 
 Sum = _rdef("Sum", lambda xp, x, axis, keepdims: _same_dtype(x.sum(axis=axis, keepdims=keepdims),
@@ -101,8 +101,24 @@ def _extreme(method, float_identity, int_limit):
     return kernel
 
 
-Max = _rdef("Max", _extreme("max", -np.inf, "min"), _minmax_grad)
-Min = _rdef("Min", _extreme("min", np.inf, "max"), _minmax_grad)
+def _extreme_cupy(method, float_identity, int_limit):
+    """CuPy override of _extreme: CuPy's max/min take no `initial`, so an empty reduction
+    is a full array of the identity."""
+    def kernel(xp, x, axis, keepdims):
+        if x.size:
+            return getattr(x, method)(axis=axis, keepdims=keepdims)
+        start = float_identity if x.dtype.kind == "f" else getattr(xp.iinfo(x.dtype), int_limit)
+        axes = range(x.ndim) if axis is None else {a % x.ndim for a in axis}
+        shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)
+                      if keepdims or i not in axes)
+        return xp.full(shape, start, dtype=x.dtype)
+    return kernel
+
+
+Max = _rdef("Max", _extreme("max", -np.inf, "min"), _minmax_grad,
+            overrides={"cupy": _extreme_cupy("max", -np.inf, "min")})  # CuPy: no initial=
+Min = _rdef("Min", _extreme("min", np.inf, "max"), _minmax_grad,
+            overrides={"cupy": _extreme_cupy("min", np.inf, "max")})
 Prod = _rdef("Prod", lambda xp, x, axis, keepdims: _same_dtype(
     x.prod(axis=axis, keepdims=keepdims), x),
              _prod_grad)

@@ -12,7 +12,7 @@ from ..framework.registry import constant_value, convert_to_tensor, defop
 from ..framework.shapes import TensorShape, unknown_shape
 from .array_ops import (cast, constant, ones, ones_like, rank, reshape, shape, stop_gradient,
                         zeros_like)
-from .indexing_ops import gather
+from .indexing_ops import gather, scatter_add_cupy
 from .manip_ops import concat
 from .math_ops import (SelectV2, abs, add, equal, exp, greater, greater_equal, less, log,
                        maximum, not_equal, sqrt, square, where)
@@ -58,6 +58,18 @@ def _cumlse(xp, x, axis, out):
     return xp.logaddexp.accumulate(x, axis=axis, out=out)
 
 
+def _cumlse_cupy(xp, x, axis, out):
+    """CuPy override: CuPy's logaddexp has no `.accumulate`. The same sequential recurrence
+    as NumPy's, one elementwise kernel per step along `axis` (exact, slow for long axes)."""
+    src = xp.moveaxis(x, axis, 0)
+    res = xp.empty_like(src) if out is None else xp.moveaxis(out, axis, 0)
+    if src.shape[0]:
+        res[0] = src[0]
+    for i in range(1, src.shape[0]):
+        xp.logaddexp(res[i - 1], src[i], out=res[i])
+    return xp.moveaxis(res, 0, axis) if out is None else out
+
+
 def _scan_attrs(op, **changes):
     attrs = dict(axis=op.attrs["axis"], exclusive=op.attrs["exclusive"],
                  reverse=op.attrs["reverse"])
@@ -99,7 +111,8 @@ Cumsum = defop("Cumsum", shape=lambda op: op.inputs[0].shape, grad=_cumsum_grad,
 Cumprod = defop("Cumprod", shape=lambda op: op.inputs[0].shape, grad=_cumprod_grad,
                 kernel=_scan_kernel(_cumprod, 1))
 CumulativeLogsumexp = defop("CumulativeLogsumexp", shape=lambda op: op.inputs[0].shape,
-                            grad=_cumlse_grad, kernel=_scan_kernel(_cumlse, -np.inf))
+                            grad=_cumlse_grad, kernel=_scan_kernel(_cumlse, -np.inf),
+                            overrides={"cupy": _scan_kernel(_cumlse_cupy, -np.inf)})  # CuPy
 
 
 def _scan_axis(x, axis):
@@ -233,6 +246,20 @@ def _scatter_add(xp, data, ids, n):
     return out
 
 
+def _scatter_add_cupy(xp, data, ids, n):
+    """CuPy override of _scatter_add: np.add.at -> cupyx.scatter_add (see indexing_ops)."""
+    flat = ids.reshape(-1)
+    rows = data.reshape((flat.size,) + data.shape[ids.ndim:])
+    too_big = xp.nonzero(flat >= n)[0]
+    if too_big.size:
+        i = int(too_big[0])
+        raise ValueError(f"segment_ids[{i}] = {int(flat[i])} is out of range [0, {n})")
+    out = xp.zeros((n,) + rows.shape[1:], dtype=data.dtype)
+    keep = flat >= 0  # negative ids are dropped, as in TF
+    scatter_add_cupy(xp, out, flat[keep], rows[keep])
+    return out
+
+
 def _unsorted_shape(op):
     n = constant_value(op.inputs[2])
     return _segment_rows(op, None if n is None else int(n))
@@ -254,6 +281,16 @@ def _sorted_segment_sum(xp, data, ids):
     return _scatter_add(xp, data, ids, int(ids[-1]) + 1 if ids.size else 0)
 
 
+def _sorted_segment_sum_cupy(xp, data, ids):
+    """CuPy override of _sorted_segment_sum: the same checks, then cupyx.scatter_add."""
+    if ids.size and (xp.any(ids[1:] < ids[:-1]) or ids[0] < 0):
+        bad = "segment ids are not increasing" if ids[0] >= 0 else (
+            f"Segment id {int(ids[0])} out of range, possibly because 'segment_ids' input "
+            f"is not sorted.")
+        raise ValueError(bad)
+    return _scatter_add_cupy(xp, data, ids, int(ids[-1]) + 1 if ids.size else 0)
+
+
 def _gather_drop_negatives(params, ids):
     """TF's _GatherDropNegatives: params[ids], with rows of zeros where ids < 0."""
     gathered = gather(params, maximum(ids, zeros_like(ids)))
@@ -271,8 +308,10 @@ def _gather_drop_negatives(params, ids):
 UnsortedSegmentSum = defop(
     "UnsortedSegmentSum", shape=_unsorted_shape,
     kernel=lambda xp, data, ids, n: _scatter_add(xp, data, ids, int(n)),
+    overrides={"cupy": lambda xp, data, ids, n: _scatter_add_cupy(xp, data, ids, int(n))},
     grad=lambda op, dy: [_gather_drop_negatives(dy, op.inputs[1]), None, None])
 SegmentSum = defop("SegmentSum", shape=_sorted_shape, kernel=_sorted_segment_sum,
+                   overrides={"cupy": _sorted_segment_sum_cupy},  # CuPy: scatter_add
                    grad=lambda op, dy: [gather(dy, op.inputs[1]), None])
 
 

@@ -6,4 +6,5 @@ from .moving_averages import *  # noqa: F401,F403
 from .optimizer import Optimizer  # noqa: F401
 from .optimizers import *  # noqa: F401,F403
 from .saver import *  # noqa: F401,F403
+from .towers import *  # noqa: F401,F403
 from .training_util import *  # noqa: F401,F403

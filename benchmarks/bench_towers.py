@@ -1,0 +1,307 @@
+"""Towers benchmark: one SGD step of a 784-256-128-10 ReLU classifier (global batch 256,
+float32, softmax cross-entropy) on one device, and split into K towers on K virtual CPU devices
+(`tf.train.replicate_model`, `ConfigProto(device_count={'CPU': K})`), next to the same step
+hand-written in NumPy. On a machine with CuPy and a GPU it also times the step placed on
+/gpu:0 against the same step hand-written in CuPy.
+
+    python benchmarks/bench_towers.py             # full run: ~20 s
+    python benchmarks/bench_towers.py --quick     # smoke run, < 20 s
+    python benchmarks/bench_towers.py --blas-threads 1   # one BLAS thread per device
+    python benchmarks/bench_towers.py --towers 1,2,4 --json benchmarks/results/towers.json
+
+Before timing, every implementation trains a few steps from the same weights on the same
+batches and must end with NumPy's weights (towers average equal-shard gradients, which is the
+full-batch gradient). Target: 2 towers >= 1.3x the one-device step rate; that needs the
+runtime's parallel per-device execution and a second core that BLAS is not already using.
+By default OpenBLAS spreads every matmul over all cores, so on 2 cores the one-device step
+already uses both and the towers can at best break even; `--blas-threads 1` measures the
+towers' own parallelism (one core per device, as TF's per-device thread pools would).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import timeit
+
+import numpy as np
+
+import common
+
+common.use_repo_checkout()
+import tginteractive as tg  # noqa: E402
+
+SIZES = (784, 256, 128, 10)
+BATCH = 256
+LR = 0.05
+CHECK_STEPS = 3
+TARGET = 1.3      # 2 towers' steps/s >= TARGET x one device's
+
+
+# ---- data, weights, and the step written by hand for NumPy or CuPy ---------------------------
+def make_data(batches=4, seed=0):
+    rng = np.random.RandomState(seed)
+    xs = rng.rand(batches, BATCH, SIZES[0]).astype(np.float32)
+    ys = np.eye(SIZES[-1], dtype=np.float32)[rng.randint(0, SIZES[-1], size=(batches, BATCH))]
+    return list(zip(xs, ys))
+
+
+def initial_params(seed=1):
+    rng = np.random.RandomState(seed)
+    params = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        params += [rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32),
+                   np.full(fan_out, 0.01, dtype=np.float32)]
+    return params
+
+
+class Impl:
+    """step(x, y) -> loss (timed); params() -> weights as NumPy; reset() -> initial weights."""
+
+    def __init__(self, step, params, reset, close=None, info=None):
+        self.step, self.params, self.reset, self.close = step, params, reset, close
+        self.info = info or {}
+
+
+def handwritten_impl(xp, to_host=np.asarray):
+    """Forward, backward and SGD in float32 on `xp` (numpy or cupy); batches arrive as NumPy
+    arrays, as a feed_dict would bring them, and the loss goes back to the host."""
+    init, state = initial_params(), {}
+    lr = np.float32(LR)
+
+    def reset():
+        state["p"] = [xp.asarray(a).copy() for a in init]
+
+    def step(x, y):
+        x, y = xp.asarray(x), xp.asarray(y)
+        w0, b0, w1, b1, w2, b2 = state["p"]
+        h0 = xp.maximum(x @ w0 + b0, 0)
+        h1 = xp.maximum(h0 @ w1 + b1, 0)
+        logits = h1 @ w2 + b2
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        exp = xp.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        loss = xp.mean(xp.log(total)[:, 0] - (y * shifted).sum(axis=1))
+        d = (exp / total - y) / np.float32(x.shape[0])
+        d1 = (d @ w2.T) * (h1 > 0)
+        d0 = (d1 @ w1.T) * (h0 > 0)
+        grads = [x.T @ d0, d0.sum(axis=0), h0.T @ d1, d1.sum(axis=0), h1.T @ d, d.sum(axis=0)]
+        for p, g in zip(state["p"], grads):
+            p -= lr * g
+        return float(loss)
+
+    reset()
+    return Impl(step, lambda: [to_host(p) for p in state["p"]], reset)
+
+
+# ---- tginteractive: one device, or K towers -------------------------------------------------
+def mlp_loss(x, y):
+    """The model function: variables through get_variable, so towers share them."""
+    init, h = initial_params(), x
+    for i in range(3):
+        w = tg.get_variable(f"w{i}", initializer=init[2 * i])
+        b = tg.get_variable(f"b{i}", initializer=init[2 * i + 1])
+        h = tg.matmul(h, w) + b
+        if i < 2:
+            h = tg.nn.relu(h)
+    return tg.reduce_mean(tg.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=h))
+
+
+def graph_impl(towers, device=None, config=None):
+    """towers=0: the plain graph on one device (`device`, if given); else replicate_model
+    over /cpu:0..towers-1 in a session with that many virtual CPU devices."""
+    g = tg.Graph()
+    with g.as_default():
+        x = tg.placeholder(tg.float32, [None, SIZES[0]], name="x")
+        y = tg.placeholder(tg.float32, [None, SIZES[-1]], name="y")
+        opt = tg.train.GradientDescentOptimizer(LR)
+        if towers == 0:
+            with tg.device(device):
+                loss = mlp_loss(x, y)
+                train = opt.minimize(loss)
+        else:
+            result = tg.train.replicate_model(mlp_loss, [x, y], optimizer=opt,
+                                              devices=[f"/cpu:{i}" for i in range(towers)])
+            loss, train = result.loss, result.train_op
+            config = config or tg.ConfigProto(device_count={"CPU": towers})
+        variables = tg.trainable_variables()
+        init_op = tg.global_variables_initializer()
+    sess = tg.Session(graph=g, config=config)
+    sess.run(init_op)
+    fetches = [train, loss]
+
+    def placement():
+        md = tg.RunMetadata()
+        xb, yb = make_data(1)[0]
+        sess.run(fetches, {x: xb, y: yb}, options=tg.RunOptions(
+            trace_level=tg.RunOptions.FULL_TRACE), run_metadata=md)
+        sess.run(init_op)
+        return {d.device.split("/")[-1]: len(d.node_stats) for d in md.step_stats.dev_stats}
+
+    return Impl(lambda xb, yb: sess.run(fetches, {x: xb, y: yb})[1],
+                lambda: sess.run(variables), lambda: sess.run(init_op), sess.close,
+                {"ops_per_device": placement()})
+
+
+# ---- validation and timing -------------------------------------------------------------------
+def trajectory(impl, data):
+    impl.reset()
+    losses = [impl.step(*data[i % len(data)]) for i in range(CHECK_STEPS)]
+    params = impl.params()
+    impl.reset()
+    return np.array(losses, dtype=np.float64), params
+
+
+def validate(impls, data, reference, rtol=1e-4, atol=1e-6):
+    """Every implementation's losses and weights after CHECK_STEPS steps == the reference's."""
+    ref_losses, ref_params = trajectory(impls[reference], data)
+    report = {}
+    for name, impl in impls.items():
+        if name == reference:
+            continue
+        losses, params = trajectory(impl, data)
+        np.testing.assert_allclose(losses, ref_losses, rtol=rtol, err_msg=f"{name}: losses")
+        worst = 0.0
+        for i, (got, want) in enumerate(zip(params, ref_params)):
+            assert got.dtype == np.float32, f"{name}: parameter {i} is {got.dtype}"
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
+                                       err_msg=f"{name}: parameter {i}")
+            worst = max(worst, float(np.max(np.abs(got - want))))
+        report[name] = {"max_loss_rel_diff": float(np.max(np.abs(losses - ref_losses) /
+                                                          np.abs(ref_losses))),
+                        "max_weight_abs_diff": worst}
+    return report
+
+
+def timed(impls, data, settings):
+    """{name: Timing}: each calibrated by `common.measure`, then the timing loops run
+    round-robin so that load from other processes hits every implementation alike."""
+    fns, numbers, samples = {}, {}, {}
+    for name, impl in impls.items():
+        impl.reset()
+        counter = iter(range(1 << 62))
+        fns[name] = (lambda i, c: lambda: i.step(*data[next(c) % len(data)]))(impl, counter)
+        numbers[name] = common.measure(fns[name], repeats=1,
+                                       min_time=settings["min_time"]).number
+        samples[name] = []
+    for _ in range(settings["repeats"]):
+        for name in impls:
+            seconds = timeit.Timer(fns[name]).timeit(numbers[name])
+            samples[name].append(seconds / numbers[name] * 1e6)
+    return {name: common.Timing(samples[name], numbers[name]) for name in impls}
+
+
+def close_all(impls):
+    for impl in impls.values():
+        if impl.close:
+            impl.close()
+
+
+def run_section(title, impls, data, reference, baseline, settings, rtol=1e-4):
+    """Validate, time and print one table; returns the section's JSON record."""
+    stat = settings["stat"]
+    try:
+        check = validate(impls, data, reference, rtol=rtol)
+        print(f"{title}\nvalidated against {reference} over {CHECK_STEPS} steps: " + ", ".join(
+            f"{k}: loss rel diff {v['max_loss_rel_diff']:.1e}, weights abs diff "
+            f"{v['max_weight_abs_diff']:.1e}" for k, v in check.items()))
+        timings = timed(impls, data, settings)
+    finally:
+        close_all(impls)
+    base = getattr(timings[baseline], stat)
+    rows = [[name, common.fmt_us(t), f"{1e6 / getattr(t, stat):.0f}",
+             f"{base / getattr(t, stat):.2f}x",
+             " ".join(f"{d}:{n}" for d, n in impls[name].info.get("ops_per_device", {}).items())
+             or "-"] for name, t in timings.items()]
+    print(f"times: median (best) of {settings['repeats']} loops, us/step; speedups use the "
+          f"{stat}, relative to {baseline}")
+    common.print_table(["implementation", "us/step", "steps/s", f"vs {baseline}",
+                        "ops per device (traced)"], rows)
+    return {"validation": check, "timings": {k: t.as_dict() for k, t in timings.items()},
+            "speedup": {k: base / getattr(t, stat) for k, t in timings.items()},
+            "placement": {k: i.info.get("ops_per_device") for k, i in impls.items()}}
+
+
+def gpu_section(data, settings):
+    """The step on /gpu:0 through tginteractive vs hand-written CuPy; None without a GPU."""
+    try:
+        import cupy
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None, "no CUDA device"
+    except Exception as e:  # noqa: BLE001 - no CuPy, no driver: the CPU figures still stand
+        return None, f"{type(e).__name__}: {e}"
+    impls = {"numpy (hand-written)": handwritten_impl(np),
+             "cupy (hand-written)": handwritten_impl(cupy, cupy.asnumpy),
+             "tginteractive /gpu:0": graph_impl(0, device="/gpu:0")}
+    return run_section("\nGPU: the same step on /gpu:0", impls, data, "numpy (hand-written)",
+                       "cupy (hand-written)", settings, rtol=1e-3), None
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="few, short repeats (smoke test)")
+    p.add_argument("--towers", default="1,2", help="tower counts to time, e.g. 1,2,4")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p.add_argument("--no-gpu", action="store_true", help="skip the CuPy/GPU section")
+    p.add_argument("--repeats", type=int, help="timing loops per measurement")
+    p.add_argument("--min-time", type=float, help="seconds per timing loop")
+    p.add_argument("--stat", choices=("best", "median"), default="best")
+    p.add_argument("--fail-on-miss", action="store_true",
+                   help="exit with status 1 when 2 towers miss the speedup target")
+    p.add_argument("--blas-threads", type=int,
+                   help="rerun with OPENBLAS_NUM_THREADS (and OMP/MKL) set to this number")
+    args = p.parse_args(argv)
+    if args.blas_threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.blas_threads):
+        env = dict(os.environ, **{k: str(args.blas_threads) for k in (
+            "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
+        argv = sys.argv[1:] if argv is None else list(argv)
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *argv], env)
+    settings = dict(repeats=3, min_time=0.05) if args.quick else dict(repeats=7, min_time=0.3)
+    settings["repeats"] = args.repeats or settings["repeats"]
+    settings["min_time"] = args.min_time or settings["min_time"]
+    settings["stat"] = args.stat
+    tower_counts = [int(k) for k in args.towers.split(",")]
+
+    env = common.environment(np, tg)
+    env["OPENBLAS_NUM_THREADS"] = os.environ.get("OPENBLAS_NUM_THREADS")
+    mode = "quick" if args.quick else "full"
+    started = time.perf_counter()
+    print(f"tginteractive towers benchmark  (mode: {mode})")
+    print(f"  python {env['python']}; numpy {env['numpy']}; cpu {env['cpu']} x{env['cpu_count']};"
+          f" OPENBLAS_NUM_THREADS={env['OPENBLAS_NUM_THREADS']!r}")
+    print(f"  tginteractive {env['tginteractive_path']} @ {env['git_revision']}")
+    print(f"  before the run: {common.busy_text(env['cpu_busy_start'])}; "
+          f"load average {env['loadavg_start']}")
+    print(f"  workload: {'-'.join(map(str, SIZES))} ReLU MLP, global batch {BATCH}, float32, "
+          f"softmax cross-entropy, SGD(lr={LR:g}); one step = sess.run([train_op, loss], feed)\n")
+
+    data = make_data()
+    impls = {"numpy (hand-written)": handwritten_impl(np), "one device": graph_impl(0)}
+    for k in tower_counts:
+        impls[f"{k} tower{'s' * (k > 1)} on {k} CPU device{'s' * (k > 1)}"] = graph_impl(k)
+    out = {"environment": env, "mode": mode, "settings": settings, "target": TARGET}
+    out["cpu"] = run_section("CPU: one device vs towers on virtual CPU devices", impls, data,
+                             "numpy (hand-written)", "one device", settings)
+    two = next((v for k, v in out["cpu"]["speedup"].items() if k.startswith("2 towers")), None)
+    out["two_tower_speedup"], out["passed"] = two, (None if two is None else two >= TARGET)
+    if two is not None:
+        print(f"\ntarget: 2 towers >= {TARGET:.2f}x one device's rate -> {two:.2f}x "
+              f"{'PASS' if two >= TARGET else 'FAIL'}")
+    out["gpu"], out["gpu_skipped"] = (None, "disabled by --no-gpu") if args.no_gpu else \
+        gpu_section(data, settings)
+    if out["gpu_skipped"]:
+        print(f"\nGPU section skipped: {out['gpu_skipped']}")
+    env["loadavg_end"], env["cpu_busy_end"] = common.loadavg(), common.cpu_busy()
+    print(f"\nafter the run: {common.busy_text(env['cpu_busy_end'])}; load average "
+          f"{env['loadavg_end']}; {time.perf_counter() - started:.1f} s")
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
+        print(f"wrote {args.json}")
+    return 1 if args.fail_on_miss and out["passed"] is False else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
