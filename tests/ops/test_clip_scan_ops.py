@@ -111,11 +111,6 @@ def test_op(spec):
     run_spec(spec)
 
 
-def run(fetches, feed=None):
-    with np.errstate(all="ignore"), tf.Session() as sess:
-        return sess.run(fetches, feed)
-
-
 # ---- clip_by_value / clip_by_norm --------------------------------------------------------
 def test_clip_by_value_gradient_passes_at_boundaries_like_tf():
     x = tf.constant([0.0, 1.0, 0.5, -1.0, 2.0])

@@ -45,7 +45,7 @@ def test_colocation_and_ref_inputs_follow_the_variable():
     with tf.device("/gpu:1"):
         v = tf.Variable(1.0, name="v")
     with tf.device("/gpu:0"):
-        bump = tf.assign_add(v, 1.0, name="bump")
+        tf.assign_add(v, 1.0, name="bump")
     names, records = placed(gpus())
     assert names["v"] == names["v/Assign"] == names["v/read"] == names["bump"] == GPU1
     assert records["bump"].reason.startswith("colocated with 'v'")
