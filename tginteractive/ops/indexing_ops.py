@@ -274,12 +274,17 @@ def _gather_kernel(xp, params, indices, axis, batch_dims):
 
 
 def _gather_grad_kernel(xp, dy, indices, like, axis, batch_dims):
+    return _gather_grad(xp, dy, indices, like, axis, batch_dims, xp.add.at)
+
+
+def _gather_grad(xp, dy, indices, like, axis, batch_dims, add_at):
+    """Dense gradient of a gather: dy scatter-added into zeros of params' shape."""
     out = xp.zeros(like.shape, dtype=dy.dtype)
     axis, key = _gather_key(xp, like.shape, indices, axis, batch_dims)
     k, mid = indices.ndim, axis - batch_dims
     dy = xp.moveaxis(dy, list(builtins.range(batch_dims, batch_dims + mid)),
                      list(builtins.range(k, k + mid)))
-    xp.add.at(xp.moveaxis(out, axis, batch_dims), key, dy)
+    add_at(xp.moveaxis(out, axis, batch_dims), key, dy)
     return out
 
 
@@ -304,13 +309,8 @@ def scatter_add_cupy(xp, target, key, values):
 
 
 def _gather_grad_kernel_cupy(xp, dy, indices, like, axis, batch_dims):
-    out = xp.zeros(like.shape, dtype=dy.dtype)
-    axis, key = _gather_key(xp, like.shape, indices, axis, batch_dims)
-    k, mid = indices.ndim, axis - batch_dims
-    dy = xp.moveaxis(dy, list(builtins.range(batch_dims, batch_dims + mid)),
-                     list(builtins.range(k, k + mid)))
-    scatter_add_cupy(xp, xp.moveaxis(out, axis, batch_dims), key, dy)
-    return out
+    return _gather_grad(xp, dy, indices, like, axis, batch_dims,
+                        lambda out, key, dy: scatter_add_cupy(xp, out, key, dy))
 
 
 def _gather_shape(op):

@@ -233,7 +233,7 @@ def _segment_rows(op, num_segments):
     return TensorShape([num_segments] + list(data.dims[len(ids.dims):]))
 
 
-def _scatter_add(xp, data, ids, n):
+def _scatter_add(xp, data, ids, n, add_at=None):
     flat = ids.reshape(-1)
     rows = data.reshape((flat.size,) + data.shape[ids.ndim:])
     too_big = xp.nonzero(flat >= n)[0]
@@ -242,22 +242,14 @@ def _scatter_add(xp, data, ids, n):
         raise ValueError(f"segment_ids[{i}] = {int(flat[i])} is out of range [0, {n})")
     out = xp.zeros((n,) + rows.shape[1:], dtype=data.dtype)
     keep = flat >= 0  # negative ids are dropped, as in TF
-    xp.add.at(out, flat[keep], rows[keep])
+    (add_at or xp.add.at)(out, flat[keep], rows[keep])
     return out
 
 
 def _scatter_add_cupy(xp, data, ids, n):
     """CuPy override of _scatter_add: np.add.at -> cupyx.scatter_add (see indexing_ops)."""
-    flat = ids.reshape(-1)
-    rows = data.reshape((flat.size,) + data.shape[ids.ndim:])
-    too_big = xp.nonzero(flat >= n)[0]
-    if too_big.size:
-        i = int(too_big[0])
-        raise ValueError(f"segment_ids[{i}] = {int(flat[i])} is out of range [0, {n})")
-    out = xp.zeros((n,) + rows.shape[1:], dtype=data.dtype)
-    keep = flat >= 0  # negative ids are dropped, as in TF
-    scatter_add_cupy(xp, out, flat[keep], rows[keep])
-    return out
+    return _scatter_add(xp, data, ids, n,
+                        add_at=lambda out, index, rows: scatter_add_cupy(xp, out, index, rows))
 
 
 def _unsorted_shape(op):
