@@ -127,3 +127,22 @@ def test_fetches_and_feeds_across_devices_are_copies():
     got_z[0] = 99.0
     got_x[1] = 99.0
     assert fed.tolist() == [1.0, 2.0] and got_y.tolist() == [1.0, 2.0]
+
+
+def test_multi_device_plans_donate_only_segment_local_buffers():
+    x = tf.placeholder(tf.float64, [None])
+    with tf.device("/cpu:0"):
+        a = x * 2.0
+        shared = a + 1.0          # `a` dies here and was made here: may be reused
+    with tf.device("/cpu:1"):
+        b = shared * 3.0          # `shared` crosses devices: never reused
+        c = tf.tanh(b)            # `b` is local to cpu:1's segment: may be reused
+    with tf.device("/cpu:0"):
+        d = shared - 1.0
+    xv = np.linspace(-1, 1, 5000)
+    with tf.Session(config=TWO_CPUS) as sess:
+        got_c, got_d = sess.run([c, d], {x: xv})
+        donated = sess._executable((c, d), (x,)).donated
+    np.testing.assert_allclose(got_c, np.tanh((2 * xv + 1) * 3))
+    np.testing.assert_allclose(got_d, 2 * xv)
+    assert "add" in donated and "Tanh" in donated and "mul_1" not in donated

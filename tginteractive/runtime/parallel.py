@@ -14,7 +14,7 @@ import time
 
 from ..framework import errors
 from ..framework.graph import Tensor
-from .executor import KernelFailure, _bind, op_error
+from .executor import DONATE_MIN_SIZE, KernelFailure, _bind, _donating, op_error
 
 
 class _Segment:
@@ -70,6 +70,8 @@ class ParallelExecutable:
         self.segments = _segments(plan)
         self._owner = {i: seg.index for seg in self.segments for i in seg.ops}
         self._shared = self._shared_tensors()
+        self._last_use = {t: i for i, op in enumerate(plan.ops) for j, t in enumerate(op.inputs)
+                          if j not in op.op_def.ref_inputs}
         sources = [self._compile(seg) for seg in self.segments]
         self._add_order()
         env = dict(self._env, _fail=KernelFailure, _clock=time.perf_counter, _rec=self._record)
@@ -113,7 +115,7 @@ class ParallelExecutable:
             outs = self._outputs(seg, op, local)
             self._env[f"k{i}"] = _bind(op, self._state, seg.device.backend)
             target = ", ".join(outs) if outs else "_"
-            call = f"k{i}({', '.join(args)})"
+            call = self._call(i, op, seg, args, local)
             if self.traced:
                 lines.append(f"_i = {i}; _s = _clock(); {target} = {call}; "
                              f"_rec({i}, _s, ({target}))")
@@ -125,6 +127,23 @@ class ParallelExecutable:
         loads = "".join(f"    {name} = vals[{slot}]\n" for slot, name in seg.loads.items())
         return (f"def run(vals):\n{loads}    _i = -1\n    try:\n        {body}\n"
                 f"    except Exception as _e:\n        raise _fail(_i, _e) from None\n")
+
+    def _call(self, i, op, seg, args, local):
+        """The call of op i; it writes into its first input's buffer when that input was made
+        in this segment, is not shared, dies here, and is a big enough array."""
+        t = op.inputs[0] if op.inputs else None
+        if (op.op_def.inplace is None or t is None or 0 in op.op_def.ref_inputs
+                or local.get((t, seg.device)) != f"t{self._slots.get((t, seg.device))}"
+                or t in self._shared or self._last_use.get(t) != i or t.op.op_def.aliases
+                or t.dtype is not op.outputs[0].dtype
+                or (t.shape.num_elements() or DONATE_MIN_SIZE) < DONATE_MIN_SIZE):
+            return f"k{i}({', '.join(args)})"
+        self.donated.append(op.name)
+        inplace = _bind(op, self._state, seg.device.backend, op.op_def.inplace)
+        self._env[f"d{i}"] = _donating(inplace, self._env[f"k{i}"])
+        self._env[f"_nd{seg.index}"] = seg.device.backend.xp.ndarray
+        return (f"(d{i} if {args[0]}.__class__ is _nd{seg.index} and {args[0]}.size >= "
+                f"{DONATE_MIN_SIZE} else k{i})({', '.join(args)})")
 
     def _input(self, seg, op, j, t, lines, local):
         if j in op.op_def.ref_inputs:
