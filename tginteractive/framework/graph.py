@@ -5,6 +5,7 @@ import re
 import sys
 
 from . import device_spec, shapes
+from .graph_keys import GraphKeys  # noqa: F401 - public here, as in TF
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
@@ -24,35 +25,6 @@ def user_site():
 
 def format_site(site):
     return f"{site[0]}:{site[1]}" if site else "<unknown>"
-
-
-class GraphKeys:
-    """Standard collection names (TF1's `tf.GraphKeys`)."""
-    GLOBAL_VARIABLES = "variables"
-    VARIABLES = GLOBAL_VARIABLES
-    LOCAL_VARIABLES = "local_variables"
-    MODEL_VARIABLES = "model_variables"
-    TRAINABLE_VARIABLES = "trainable_variables"
-    SUMMARIES = "summaries"
-    QUEUE_RUNNERS = "queue_runners"
-    TABLE_INITIALIZERS = "table_initializer"
-    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
-    REGULARIZATION_LOSSES = "regularization_losses"
-    LOSSES = "losses"
-    UPDATE_OPS = "update_ops"
-    TRAIN_OP = "train_op"
-    INIT_OP = "init_op"
-    LOCAL_INIT_OP = "local_init_op"
-    READY_OP = "ready_op"
-    GLOBAL_STEP = "global_step"
-    SAVERS = "savers"
-    SAVEABLE_OBJECTS = "saveable_objects"
-    WEIGHTS = "weights"
-    BIASES = "biases"
-    ACTIVATIONS = "activations"
-    METRIC_VARIABLES = "metric_variables"
-    COND_CONTEXT = "cond_context"
-    WHILE_CONTEXT = "while_context"
 
 
 class Tensor:
