@@ -8,3 +8,4 @@ from .optimizers import *  # noqa: F401,F403
 from .saver import *  # noqa: F401,F403
 from .towers import *  # noqa: F401,F403
 from .training_util import *  # noqa: F401,F403
+
