@@ -1,6 +1,7 @@
 """FileWriter: events files that TensorBoard's own EventAccumulator reads back."""
 import gc
 import os
+import time
 import pathlib
 import re
 import signal
@@ -409,3 +410,21 @@ def test_without_tensorboard_the_writer_says_what_to_install(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
                          text=True, check=True, cwd=ROOT).stdout
     assert out.count("pip install tensorboard") == 2
+
+
+def test_open_writers_flush_when_the_default_graph_is_reset(tmp_path, monkeypatch):
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.summary.writer import record_writer
+    write = record_writer.RecordWriter.write
+
+    def slow_write(self, data):  # a slow disk: without a flush the event is still queued
+        time.sleep(0.3)
+        write(self, data)
+    monkeypatch.setattr(record_writer.RecordWriter, "write", slow_write)
+    writer = tf.summary.FileWriter(str(tmp_path), max_queue=1000, flush_secs=3600)
+    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="t", simple_value=1.5)])
+    writer.add_summary(summary, 7)
+    tf.reset_default_graph()
+    events = [e for e in tf.summary.summary_iterator(writer.filename) if e.summary.value]
+    assert [(e.step, e.summary.value[0].simple_value) for e in events] == [(7, 1.5)]
+    writer.close()

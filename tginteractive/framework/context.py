@@ -40,7 +40,18 @@ def reset_default_graph():
         raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs. If "
                              "you need a cleared graph, exit the nesting and create a new "
                              "graph." + hint)
-    _global_graph = Graph()
+    old, _global_graph = _global_graph, Graph()
+    for hook in list(_reset_hooks):
+        hook(old)
+
+
+_reset_hooks = []
+
+
+def add_reset_hook(fn):
+    """Call `fn(old_graph)` after each reset_default_graph() (e.g. writers flush); other
+    layers plug in here so the framework imports none of them."""
+    _reset_hooks.append(fn)
 
 
 def get_default_session():

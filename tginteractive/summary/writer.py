@@ -19,7 +19,7 @@ import weakref
 import numpy as np
 
 from ..framework import errors
-from ..framework.context import get_default_graph
+from ..framework.context import add_reset_hook, get_default_graph
 from ..framework.graph import Graph
 from . import graph_def as _graph_def  # noqa: F401 - installs Graph.as_graph_def
 
@@ -58,6 +58,21 @@ def _close_quietly(event_writer):
         warnings.warn(f"Closing the events file {event_writer._file_name} failed: {e}")
 
 
+_OPEN = weakref.WeakSet()  # open writers, flushed when the default graph is reset
+
+
+def _flush_open_writers(old_graph):
+    for writer in list(_OPEN):
+        try:
+            writer.flush()
+        except Exception as e:  # a broken writer must not break the reset
+            warnings.warn(f"Flushing FileWriter({writer.get_logdir()!r}) on graph reset "
+                          f"failed: {e}")
+
+
+add_reset_hook(_flush_open_writers)
+
+
 class FileWriter:
     """Writes Summary protocol buffers and graphs to an events file in `logdir` (TF1's API)."""
 
@@ -82,6 +97,7 @@ class FileWriter:
         self._writer = EventFileWriter(self._logdir, max_queue, flush_secs, suffix)
         self._finalizer = weakref.finalize(self, _close_quietly, self._writer)
         self._closed = False
+        _OPEN.add(self)
         self._seen_summary_tags = set()  # per file, so each file carries its own metadata
 
     # ---- state --------------------------------------------------------------------------------
@@ -105,6 +121,7 @@ class FileWriter:
         """Flush and close the events file. Closing twice is harmless."""
         if not self._closed:
             self._closed = True
+            _OPEN.discard(self)
             self._finalizer.detach()  # closing now, raising what goes wrong to the caller
             self._writer.close()
 
