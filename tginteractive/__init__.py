@@ -20,6 +20,7 @@ from .ops.clip_ops import *  # noqa: F401,F403
 from .ops.cond_ops import *  # noqa: F401,F403
 from .ops.control_flow_ops import *  # noqa: F401,F403
 from .ops.indexing_ops import *  # noqa: F401,F403
+from .ops.io_ops import *  # noqa: F401,F403
 from .ops.init_ops import *  # noqa: F401,F403
 from .ops.linalg_ops import matmul  # noqa: F401
 from .ops.manip_ops import *  # noqa: F401,F403
@@ -28,6 +29,7 @@ from .ops.pad_ops import *  # noqa: F401,F403
 from .ops.random_ops import *  # noqa: F401,F403
 from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.scan_ops import *  # noqa: F401,F403
+from .ops.script_ops import *  # noqa: F401,F403
 from .ops.sequence_ops import *  # noqa: F401,F403
 from .ops.variable_scope import *  # noqa: F401,F403
 from .ops.variables import *  # noqa: F401,F403
@@ -35,7 +37,7 @@ from .ops.while_ops import *  # noqa: F401,F403
 from .autodiff import gradients  # noqa: F401
 from .runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
 from .runtime.session import InteractiveSession, Session  # noqa: F401
-from . import config, initializers, losses, math, metrics, nn, random, summary, train  # noqa: F401,E402
+from . import config, data, image, initializers, io, losses, math, metrics, nn, random, summary, train  # noqa: F401,E402
 from . import legacy as _legacy  # noqa: E402
 
 _legacy.install(globals())

@@ -91,8 +91,18 @@ def test_stateful_op_types_round_trip_and_run_alike():
 
 
 
+# Op types whose attrs hold Python objects (functions, tf.data pipelines): exporting them
+# raises UnserialisableGraphError (tests/data/test_dataset.py checks it), as TF1 cannot
+# export py_func bodies either.
+NOT_EXPORTABLE = {
+    "PyFunc": "attr 'func' is a Python function",
+    "MakeIterator": "attr 'dataset' is a Python tf.data pipeline",
+    "IteratorGetNext": "attr 'dataset' is a Python tf.data pipeline (one-shot iterators)",
+}
+
+
 def test_every_registered_op_type_is_round_tripped():
-    covered = set()
+    covered = set(NOT_EXPORTABLE)
     for spec in _all_specs():
         covered.add(spec.op_type)
     graph = tf.Graph()
