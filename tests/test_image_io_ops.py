@@ -291,3 +291,30 @@ def test_decode_image_gif_frames_and_bmp():
     assert animated.shape == (2, 5, 7, 3) and first.shape == (5, 7, 3)
     bmp = _run(tf.image.decode_image(_encode(_RGB, "BMP"), channels=3))
     np.testing.assert_array_equal(bmp, _RGB)
+
+
+def test_resize_after_decode_image_handles_the_rank_known_only_at_run_time(tmp_path):
+    from PIL import Image
+    path = tmp_path / "pic.png"
+    Image.fromarray(np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)).save(path)
+    decoded = tf.image.decode_image(tf.read_file(str(path)), channels=3)
+    assert decoded.shape.ndims is None
+    resized = tf.image.resize_images(decoded, [4, 6], method=tf.image.ResizeMethod.BILINEAR)
+    with tf.Session() as sess:
+        out = sess.run(resized)
+    assert out.shape == (4, 6, 3) and out.dtype == np.float32
+    direct = tf.image.resize_images(tf.image.decode_png(tf.read_file(str(path)), channels=3),
+                                    [4, 6])
+    with tf.Session() as sess:
+        np.testing.assert_allclose(out, sess.run(direct), rtol=1e-6)
+
+
+def test_resize_gradient_for_an_unknown_rank_3d_input():
+    image = tf.placeholder(tf.float64)  # rank unknown when the graph is built
+    resized = tf.image.resize_images(image, [4, 4], method=tf.image.ResizeMethod.AREA)
+    (grad,) = tf.gradients(tf.reduce_sum(resized), image)
+    value = np.random.RandomState(0).rand(2, 2, 1)
+    with tf.Session() as sess:
+        got = sess.run(grad, {image: value})
+    # area-upsampling 2x2 -> 4x4 copies each pixel into 4 outputs: d(sum)/d(pixel) = 4
+    np.testing.assert_allclose(got, np.full((2, 2, 1), 4.0))

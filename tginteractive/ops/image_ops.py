@@ -218,7 +218,19 @@ def _out_dtype(method, dtype):
     return np.dtype(np.float32)
 
 
+def _batched(kernel):
+    """Run a [batch, h, w, c] kernel on a 3-D image too (rank unknown when the graph was
+    built, e.g. after decode_image)."""
+    def run(xp, first, *rest, **attrs):
+        if first.ndim == 3:
+            rest = tuple(r[None] if getattr(r, "ndim", 0) == 3 else r for r in rest)
+            return kernel(xp, first[None], *rest, **attrs)[0]
+        return kernel(xp, first, *rest, **attrs)
+    return run
+
+
 def _resize_kernel(method):
+    @_batched
     def kernel(xp, images, size, align_corners):
         h, w = (int(s) for s in np.reshape(size, [-1]))
         if h <= 0 or w <= 0:
@@ -238,12 +250,14 @@ def _resize_kernel(method):
 def _resize_shape(op):
     images = op.inputs[0].shape
     h, w = partial_ints(op.inputs[1], 2)
-    if images.ndims is not None and images.ndims != 4:
+    if images.ndims is None:
+        return TensorShape(None)  # 3-D or 4-D, known at run time
+    if images.ndims != 4:
         raise ValueError(f"images must be 4-D, got rank {images.ndims}")
-    dims = images.dims if images.dims is not None else [None] * 4
-    return TensorShape([dims[0], h, w, dims[3]])
+    return TensorShape([images.dims[0], h, w, images.dims[3]])
 
 
+@_batched
 def _resize_grad_kernel(xp, grads, images, method, align_corners):
     wy = resize_weights(method, images.shape[1], grads.shape[1], align_corners)
     wx = resize_weights(method, images.shape[2], grads.shape[2], align_corners)
@@ -281,8 +295,8 @@ _RESIZE_OPS = {"bilinear": _resize_op("ResizeBilinear", "bilinear"),
 
 def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=False,
                   preserve_aspect_ratio=False, name=None):
-    """Resize 3-D [h, w, c] or 4-D [batch, h, w, c] images (unknown rank: taken as 4-D) to
-    `size` = [new_h, new_w]."""
+    """Resize 3-D [h, w, c] or 4-D [batch, h, w, c] images (unknown rank: whichever arrives
+    at run time) to `size` = [new_h, new_w]."""
     from .manip_ops import expand_dims, squeeze
     if preserve_aspect_ratio:
         raise NotImplementedError("resize_images: preserve_aspect_ratio is not supported.")
@@ -290,13 +304,13 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
         raise ValueError(f"Resize method {method!r} is not supported; use a ResizeMethod.")
     with name_scope(name, "resize_images", [images, size]):
         images = convert_to_tensor(images, name="images")
-        rank = 4 if images.shape.ndims is None else images.shape.ndims
-        if rank not in (3, 4):
+        rank = images.shape.ndims
+        if rank not in (None, 3, 4):
             raise ValueError(f"'images' must have rank 3 or 4, got shape {images.shape}.")
         size = convert_to_tensor(size, dtype=dtypes.int32, name="size")
-        batch = images if rank == 4 else expand_dims(images, 0)
+        batch = expand_dims(images, 0) if rank == 3 else images
         out = _RESIZE_OPS[_METHOD_NAMES[method]](batch, size, align_corners=bool(align_corners))
-        return out if rank == 4 else squeeze(out, [0])
+        return squeeze(out, [0]) if rank == 3 else out
 
 
 def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=False,
