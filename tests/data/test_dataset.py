@@ -251,11 +251,13 @@ def _prefetch_threads():
     return [t for t in threading.enumerate() if t.name == "tf.data prefetch"]
 
 
-def _wait_gone(before, timeout=5.0):
+def _wait_dead(threads, timeout=5.0):
+    """True once every thread in `threads` has exited (collecting garbage meanwhile: a
+    prefetch thread also stops when its session's state is freed)."""
     end = time.time() + timeout
     while time.time() < end:
         gc.collect()
-        if len(_prefetch_threads()) <= before:
+        if not any(t.is_alive() for t in threads):
             return True
         time.sleep(0.02)
     return False
@@ -295,19 +297,23 @@ def test_prefetch_runs_ahead_in_the_background():
 
 
 def test_prefetch_thread_exits_on_close_and_reinitialize():
-    before = len(_prefetch_threads())
+    # threads of earlier tests may still be exiting: follow only the ones this test starts
+    before = set(_prefetch_threads())
     ds = tf.data.Dataset.range(1000).repeat().prefetch(2)
     it = ds.make_initializable_iterator()
     nxt = it.get_next()
     sess = tf.Session()
     sess.run(it.initializer)
     assert int(sess.run(nxt)) == 0
-    assert len(_prefetch_threads()) == before + 1
+    first = set(_prefetch_threads()) - before
+    assert len(first) == 1
     sess.run(it.initializer)
-    assert _wait_gone(before + 1)
+    assert _wait_dead(first)
     assert int(sess.run(nxt)) == 0
+    second = set(_prefetch_threads()) - before - first
+    assert len(second) == 1
     sess.close()
-    assert _wait_gone(before)
+    assert _wait_dead(second)
 
 
 # ---- training --------------------------------------------------------------------------------

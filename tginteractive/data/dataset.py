@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from ..framework import dtypes
+from ..framework import dtypes, function_graph
 from ..framework.registry import convert_to_tensor
 from ..framework.shapes import TensorShape, as_shape
 from ..ops.random_ops import get_seed
@@ -20,26 +20,12 @@ from ..ops.random_ops import get_seed
 # ---- element structures: tuples (namedtuples too) and dicts nest; a list is one component,
 # converted to a tensor (as in TF's tf.data nest) ------------------------------------------------
 def flatten(structure):
-    if isinstance(structure, dict):
-        return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
-    if isinstance(structure, tuple):
-        return [leaf for item in structure for leaf in flatten(item)]
-    return [structure]
+    return function_graph.flatten(structure, sequences=tuple)
 
 
 def pack(structure, leaves):
     """`structure` with its leaves replaced, in order, by `leaves`."""
-    it = iter(leaves)
-
-    def build(s):
-        if isinstance(s, dict):
-            built = {k: build(s[k]) for k in sorted(s)}
-            return type(s)((k, built[k]) for k in s)
-        if isinstance(s, tuple):
-            items = [build(x) for x in s]
-            return type(s)(*items) if hasattr(s, "_fields") else type(s)(items)
-        return next(it)
-    return build(structure)
+    return function_graph.pack(structure, leaves, sequences=tuple)
 
 
 class Env:

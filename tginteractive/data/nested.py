@@ -4,48 +4,25 @@ The function is traced once into a FuncGraph; the tensors the returned dataset r
 slices, its own map captures) become that graph's outputs. Per input element the graph runs
 and the inner dataset starts a fresh pipeline on those values.
 """
-import itertools
 
-from ..framework.context import name_scope
-from ..framework.function_graph import Branch, FuncGraph, innermost_graph, tracing
-from ..ops.array_ops import identity, placeholder
-from .dataset import Dataset, Env, pack, static_int
+from .dataset import Dataset, Env, static_int
+from .transforms import TracedFunction
 
 
-class DatasetFunction:
-    def __init__(self, fn, dataset, scope):
-        with name_scope(None, scope) as name:
-            self.graph = FuncGraph(innermost_graph(), name)
-            with tracing(self.graph):
-                args = [placeholder(t, s, name="arg") for t, s in
-                        zip(dataset._flat_types(), dataset._flat_shapes())]
-                element = pack(dataset._types, args)
-                inner = fn(*element) if isinstance(element, tuple) else fn(element)
-                if not isinstance(inner, Dataset):
-                    raise TypeError(f"`{scope}` functions must return a Dataset, got "
-                                    f"{type(inner).__name__}.")
-                self.inner, self.reads = inner, inner._all_captures()
-                outs = [self._output(t) for t in self.reads]
-        self.captured = list(self.graph.captured)
-        self.branch = Branch(self.graph, args + [self.graph._inner[t] for t in self.captured],
-                             outs)
-        self.graph.seal()
-        self.fetches = tuple(outs)
+class DatasetFunction(TracedFunction):
+    """A traced function of an element that returns a Dataset: the graph outputs the tensors
+    that dataset reads, and each call starts a fresh pipeline of it on their values."""
 
-    def _output(self, t):
-        t = t if t.graph is self.graph else self.graph.capture(t)
-        return identity(t) if t.op.type in ("Placeholder", "Const", "VariableV2") else t
-
-    def graph_captures(self):
-        return [t for t in self.captured if t.op.type != "VariableV2"]
+    def _outputs(self, inner, scope):
+        if not isinstance(inner, Dataset):
+            raise TypeError(f"`{scope}` functions must return a Dataset, got "
+                            f"{type(inner).__name__}.")
+        self.inner, self.reads = inner, inner._all_captures()
+        return [self._output(t) for t in self.reads]
 
     def __call__(self, env, element):
         """A fresh iterator of the dataset the function returns for `element`."""
-        values = list(element) + [None if t.op.type == "VariableV2" else env.value(t)
-                                  for t in self.captured]
-        fed = [values[i] for i in self.branch.fed]
-        got = env.runner.run_graph(self.graph, self.fetches, self.branch.feeds, fed) \
-            if self.fetches else ()
+        got = self.run(env, element) if self.fetches else ()
         inner_env = Env(dict(zip(self.reads, got)), env.runner)
         inner_env.threads = env.threads
         return iter(self.inner._iter(inner_env))

@@ -28,7 +28,8 @@ def rng_for(seeds):
 # ---- traced functions (map, filter) -----------------------------------------------------------
 class TracedFunction:
     """`fn` traced once into a FuncGraph taking one placeholder per element component;
-    run per element through the session (`env.runner.run_graph`)."""
+    run per element through the session (`env.runner.run_graph`). Subclasses choose what
+    the graph outputs (`_outputs`)."""
 
     def __init__(self, fn, dataset, scope):
         with name_scope(None, scope) as name:
@@ -38,14 +39,17 @@ class TracedFunction:
                         zip(dataset._flat_types(), dataset._flat_shapes())]
                 element = pack(dataset._types, args)
                 result = fn(*element) if isinstance(element, tuple) else fn(element)
-                self.structure = result
-                outs = [self._output(x) for x in flatten(result)]
-        self.captured = [t for t in self.graph.captured]
+                outs = self._outputs(result, scope)
+        self.captured = list(self.graph.captured)
         inner = [self.graph._inner[t] for t in self.captured]
         self.branch = Branch(self.graph, args + inner, outs)
         self.graph.seal()
         self.outputs = outs
         self.fetches = tuple(outs)
+
+    def _outputs(self, result, scope):
+        self.structure = result
+        return [self._output(x) for x in flatten(result)]
 
     def _output(self, x):
         if x is None:
@@ -59,12 +63,15 @@ class TracedFunction:
     def graph_captures(self):
         return [t for t in self.captured if t.op.type != "VariableV2"]
 
-    def __call__(self, env, element, runner=None):
+    def run(self, env, element, runner=None):
+        """The graph's outputs for one element (captured values come from `env`)."""
         values = list(element) + [None if t.op.type == "VariableV2" else env.value(t)
                                   for t in self.captured]
         fed = [values[i] for i in self.branch.fed]
         runner = runner or env.runner
         return runner.run_graph(self.graph, self.fetches, self.branch.feeds, fed)
+
+    __call__ = run
 
 
 class MapDataset(Dataset):

@@ -272,15 +272,16 @@ def _is_nested(x):
     return isinstance(x, (list, tuple, dict))
 
 
-def flatten(structure):
+def flatten(structure, sequences=(list, tuple)):
+    """The leaves of a nested structure (dicts by sorted key; `sequences` nest)."""
     if isinstance(structure, dict):
-        return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
+        return [leaf for k in sorted(structure) for leaf in flatten(structure[k], sequences)]
+    if isinstance(structure, sequences):
+        return [leaf for item in structure for leaf in flatten(item, sequences)]
     return [structure]
 
 
-def pack(structure, leaves):
+def pack(structure, leaves, sequences=(list, tuple)):
     """`structure` with its leaves replaced, in order, by `leaves`."""
     it = iter(leaves)
 
@@ -288,7 +289,7 @@ def pack(structure, leaves):
         if isinstance(s, dict):
             built = {k: build(s[k]) for k in sorted(s)}
             return type(s)((k, built[k]) for k in s)
-        if isinstance(s, (list, tuple)):
+        if isinstance(s, sequences):
             items = [build(x) for x in s]
             return type(s)(*items) if hasattr(s, "_fields") else type(s)(items)
         return next(it)
