@@ -10,7 +10,6 @@ Before anything is timed, every workload checks that tginteractive's result (and
 TensorFlow's) equals the NumPy result, so the ratios always compare the same computation.
 See benchmarks/README.md for the workloads and the targets.
 """
-import argparse
 import json
 import os
 import sys
@@ -366,31 +365,18 @@ def run_workload(spec, tf1, settings):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="few, short repeats (smoke test)")
-    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p = common.parser(__doc__, "a workload misses its target")
     p.add_argument("--no-tf", action="store_true", help="do not try to import TensorFlow")
     p.add_argument("--only", metavar="KEYS", help="comma-separated workload keys: a,b,c,d")
     p.add_argument("--profile", action="store_true",
                    help="print tginteractive's per-op trace for every workload "
                         "(always printed for a workload that misses its target)")
-    p.add_argument("--repeats", type=int, help="timing loops per measurement")
-    p.add_argument("--min-time", type=float, help="seconds per timing loop")
-    p.add_argument("--stat", choices=("best", "median"), default="best",
-                   help="statistic used for ratios and pass/fail (default: best, the least "
-                        "sensitive to other processes on the machine)")
-    p.add_argument("--fail-on-miss", action="store_true",
-                   help="exit with status 1 when a workload misses its target")
     args = p.parse_args(argv)
-
-    settings = dict(repeats=3, min_time=0.02, one_shot_count=3, profile_runs=20) if args.quick \
-        else dict(repeats=7, min_time=0.2, one_shot_count=10, profile_runs=200)
-    if args.repeats:
-        settings["repeats"] = args.repeats
-    if args.min_time:
-        settings["min_time"] = args.min_time
+    settings = common.settings(
+        args, quick=dict(repeats=3, min_time=0.02, one_shot_count=3, profile_runs=20),
+        full=dict(repeats=7, min_time=0.2, one_shot_count=10, profile_runs=200))
     settings["profile"] = args.profile
-    settings["stat"] = STAT[0] = args.stat
+    STAT[0] = settings["stat"]
 
     tf1, tf_skip = import_tf(args.no_tf)
     env = common.environment(np, tg, tf1, tf_skip)

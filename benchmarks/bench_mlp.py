@@ -12,7 +12,6 @@ Before timing, each implementation runs a few steps from the same initial weight
 batches, and the losses and weights are compared with NumPy's (see `validate`).
 Target: tginteractive's step rate >= 0.95x the hand-written NumPy rate.
 """
-import argparse
 import json
 import os
 import sys
@@ -277,21 +276,12 @@ def print_header(env, mode):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="few, short repeats (smoke test)")
-    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p = common.parser(__doc__, "tginteractive misses its target")
     p.add_argument("--no-tf", action="store_true", help="do not try to import TensorFlow")
     p.add_argument("--profile", action="store_true", help="print tginteractive's per-op trace")
-    p.add_argument("--repeats", type=int, help="timing loops per measurement")
-    p.add_argument("--min-time", type=float, help="seconds per timing loop")
-    p.add_argument("--stat", choices=("best", "median"), default="best")
-    p.add_argument("--fail-on-miss", action="store_true",
-                   help="exit with status 1 when tginteractive misses its target")
     args = p.parse_args(argv)
-    settings = dict(repeats=3, min_time=0.05, profile_runs=5) if args.quick else \
-        dict(repeats=7, min_time=0.3, profile_runs=50)
-    settings["repeats"] = args.repeats or settings["repeats"]
-    settings["min_time"] = args.min_time or settings["min_time"]
+    settings = common.settings(args, quick=dict(repeats=3, min_time=0.05, profile_runs=5),
+                               full=dict(repeats=7, min_time=0.3, profile_runs=50))
     STAT[0] = args.stat
 
     tf1, tf_skip = import_tf(args.no_tf)

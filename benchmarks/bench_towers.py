@@ -17,7 +17,6 @@ By default OpenBLAS spreads every matmul over all cores, so on 2 cores the one-d
 already uses both and the towers can at best break even; `--blas-threads 1` measures the
 towers' own parallelism (one core per device, as TF's per-device thread pools would).
 """
-import argparse
 import json
 import os
 import sys
@@ -239,16 +238,9 @@ def gpu_section(data, settings):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="few, short repeats (smoke test)")
+    p = common.parser(__doc__, "2 towers miss the speedup target")
     p.add_argument("--towers", default="1,2", help="tower counts to time, e.g. 1,2,4")
-    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     p.add_argument("--no-gpu", action="store_true", help="skip the CuPy/GPU section")
-    p.add_argument("--repeats", type=int, help="timing loops per measurement")
-    p.add_argument("--min-time", type=float, help="seconds per timing loop")
-    p.add_argument("--stat", choices=("best", "median"), default="best")
-    p.add_argument("--fail-on-miss", action="store_true",
-                   help="exit with status 1 when 2 towers miss the speedup target")
     p.add_argument("--blas-threads", type=int,
                    help="rerun with OPENBLAS_NUM_THREADS (and OMP/MKL) set to this number")
     args = p.parse_args(argv)
@@ -257,10 +249,8 @@ def main(argv=None):
             "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
         argv = sys.argv[1:] if argv is None else list(argv)
         os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *argv], env)
-    settings = dict(repeats=3, min_time=0.05) if args.quick else dict(repeats=7, min_time=0.3)
-    settings["repeats"] = args.repeats or settings["repeats"]
-    settings["min_time"] = args.min_time or settings["min_time"]
-    settings["stat"] = args.stat
+    settings = common.settings(args, quick=dict(repeats=3, min_time=0.05),
+                               full=dict(repeats=7, min_time=0.3))
     tower_counts = [int(k) for k in args.towers.split(",")]
 
     env = common.environment(np, tg)

@@ -3,6 +3,7 @@
 Nothing here imports tginteractive or TensorFlow, so it can be reused by other benchmark
 scripts in this folder.
 """
+import argparse
 import gc
 import os
 import platform
@@ -202,3 +203,28 @@ def print_table(headers, rows):
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+def parser(doc, miss_help):
+    """An ArgumentParser with the options every benchmark shares; scripts add their own."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="few, short repeats (smoke test)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p.add_argument("--repeats", type=int, help="timing loops per measurement")
+    p.add_argument("--min-time", type=float, help="seconds per timing loop")
+    p.add_argument("--stat", choices=("best", "median"), default="best",
+                   help="statistic used for ratios and pass/fail (default: best, the least "
+                        "sensitive to other processes on the machine)")
+    p.add_argument("--fail-on-miss", action="store_true",
+                   help=f"exit with status 1 when {miss_help}")
+    return p
+
+
+def settings(args, quick, full):
+    """The timing settings: `quick` or `full` defaults, with --repeats, --min-time and
+    --stat applied."""
+    chosen = dict(quick if args.quick else full)
+    chosen["repeats"] = args.repeats or chosen["repeats"]
+    chosen["min_time"] = args.min_time or chosen["min_time"]
+    chosen["stat"] = args.stat
+    return chosen
