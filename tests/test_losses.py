@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tginteractive as tf
+from tests.ops.harness import numeric_gradient
 
 R = tf.losses.Reduction
 REDUCTIONS = [R.NONE, R.SUM, R.MEAN, R.SUM_OVER_BATCH_SIZE, R.SUM_BY_NONZERO_WEIGHTS]
@@ -253,16 +254,6 @@ def test_dynamic_shapes_check_weights_when_run():
         sess.run(loss2, {labels: LABELS, preds: PREDS, unknown: np.ones(C, np.float32)})
 
 
-def _numeric_grad(sess, loss, x, value, eps=1e-2):
-    grad = np.zeros_like(value, dtype=np.float64)
-    for pos in np.ndindex(*value.shape):
-        up, down = value.copy(), value.copy()
-        up[pos] += eps
-        down[pos] -= eps
-        grad[pos] = (sess.run(loss, {x: up}) - sess.run(loss, {x: down})) / (2 * eps)
-    return grad
-
-
 GRAD_CASES = {
     "mean_squared_error": lambda x: tf.losses.mean_squared_error(
         LABELS, x, weights=np.array([[1.], [0.], [2.], [0.5]], np.float32)),
@@ -285,7 +276,8 @@ def test_gradients_match_finite_differences(name):
     value = LOGITS * 0.7 + 0.1 if name not in ("mean_squared_error",) else PREDS
     sess = tf.Session()
     analytic = sess.run(grad, {x: value})
-    np.testing.assert_allclose(analytic, _numeric_grad(sess, loss, x, value), rtol=2e-2,
+    numeric = numeric_gradient(sess, loss, x, value, eps=1e-2)
+    np.testing.assert_allclose(analytic, numeric, rtol=2e-2,
                                atol=2e-4)
 
 

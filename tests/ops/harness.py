@@ -94,24 +94,28 @@ def check_gradient(spec, static=True, eps=1e-6):
             assert all(g is not None for g in grads), f"{spec.name}: a gradient is None"
             analytic = sess.run(grads, feed)
             for index, got in zip(differentiable_inputs(spec), analytic):
-                numeric = _numeric_grad(sess, loss, phs, inputs, index, eps)
+                numeric = numeric_gradient(sess, loss, phs[index], inputs[index],
+                                           dict(zip(phs, inputs)), eps=eps)
                 np.testing.assert_allclose(got, numeric, rtol=spec.grad_rtol,
                                            atol=spec.grad_atol,
                                            err_msg=f"{spec.name}: d/d input {index}")
 
 
-def _numeric_grad(sess, loss, phs, inputs, index, eps):
-    x = inputs[index]
-    grad = np.zeros_like(x)
-    for pos in np.ndindex(*x.shape):
-        values = []
+def numeric_gradient(sess, y, x, value, feed=None, weights=None, eps=1e-6):
+    """d sum(weights * y) / dx at x = value (weights default to 1), by central differences
+    in float64; `feed` holds the other placeholders' values."""
+    value = np.asarray(value, dtype=np.float64)
+    feed = dict(feed or {})
+    grad = np.zeros_like(value)
+    for pos in np.ndindex(*value.shape):
+        totals = []
         for delta in (eps, -eps):
-            moved = x.copy()
+            moved = value.copy()
             moved[pos] += delta
-            feed = dict(zip(phs, inputs))
-            feed[phs[index]] = moved
-            values.append(sess.run(loss, feed))
-        grad[pos] = (values[0] - values[1]) / (2 * eps)
+            feed[x] = moved
+            out = np.asarray(sess.run(y, feed), dtype=np.float64)
+            totals.append(np.sum(out if weights is None else out * weights))
+        grad[pos] = (totals[0] - totals[1]) / (2 * eps)
     return grad
 
 

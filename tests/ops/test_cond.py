@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tginteractive as tf
-from tests.ops.harness import Spec, run_spec, spec_id
+from tests.ops.harness import Spec, numeric_gradient, run_spec, spec_id
 
 SPECS = [
     Spec("If", lambda x, y: tf.cond(tf.reduce_sum(x) > 0, lambda: x * y, lambda: x - y),
@@ -23,20 +23,6 @@ EXEMPT = {"RefCapture": "tests/ops/test_cond.py"}
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
 def test_spec(spec):
     run_spec(spec)
-
-
-def numeric_grad(sess, y, x, value, feed, eps=1e-6):
-    """d sum(y) / dx at x=value by central differences."""
-    value = np.asarray(value, dtype=np.float64)
-    grad = np.zeros_like(value)
-    for pos in np.ndindex(*value.shape):
-        vals = []
-        for delta in (eps, -eps):
-            moved = value.copy()
-            moved[pos] += delta
-            vals.append(np.sum(sess.run(y, {**feed, x: moved})))
-        grad[pos] = (vals[0] - vals[1]) / (2 * eps)
-    return grad
 
 
 # ---- values and execution ---------------------------------------------------------------
@@ -268,8 +254,8 @@ def test_gradients_flow_through_the_taken_branch_only():
         for pv in (True, False):
             feed = {x: xv, y: yv, p: pv}
             got_x, got_y = sess.run([gx, gy], feed)
-            np.testing.assert_allclose(got_x, numeric_grad(sess, r, x, xv, feed), rtol=1e-6)
-            np.testing.assert_allclose(got_y, numeric_grad(sess, r, y, yv, feed), atol=1e-8)
+            np.testing.assert_allclose(got_x, numeric_gradient(sess, r, x, xv, feed), rtol=1e-6)
+            np.testing.assert_allclose(got_y, numeric_gradient(sess, r, y, yv, feed), atol=1e-8)
         assert sess.run(gy, {x: xv, y: yv, p: False}).tolist() == [0.0, 0.0, 0.0]
 
 

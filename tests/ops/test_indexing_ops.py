@@ -5,7 +5,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import indexing_ops
-from tests.ops.harness import Spec, run, run_spec, spec_id
+from tests.ops.harness import Spec, numeric_gradient, run, run_spec, spec_id
 
 R = np.random.RandomState(11)
 
@@ -199,12 +199,7 @@ def test_second_derivative(build):
     h = tf.gradients(tf.reduce_sum(g * value), x)[0]
     with tf.Session() as sess:
         got = sess.run(h, {x: value})
-        numeric = np.zeros_like(value)
-        for pos in np.ndindex(*value.shape):
-            up, down = value.copy(), value.copy()
-            up[pos] += 1e-6
-            down[pos] -= 1e-6
-            numeric[pos] = np.sum((sess.run(g, {x: up}) - sess.run(g, {x: down})) * value) / 2e-6
+        numeric = numeric_gradient(sess, g, x, value, weights=value)
     np.testing.assert_allclose(got, numeric, rtol=1e-4, atol=1e-5)
 
 

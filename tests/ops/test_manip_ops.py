@@ -7,7 +7,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import manip_ops, pad_ops
-from tests.ops.harness import Spec, run, run_spec, spec_id
+from tests.ops.harness import Spec, numeric_gradient, run, run_spec, spec_id
 
 R = np.random.RandomState(7)
 
@@ -195,13 +195,7 @@ def test_second_derivative(build):
     h = tf.gradients(tf.reduce_sum(g * w), x)[0]
     with tf.Session() as sess:
         got = sess.run(h, {x: value})
-        numeric = np.zeros_like(value)
-        for pos in np.ndindex(*value.shape):
-            up, down = value.copy(), value.copy()
-            up[pos] += 1e-6
-            down[pos] -= 1e-6
-            numeric[pos] = (np.sum(sess.run(g, {x: up}) * w)
-                            - np.sum(sess.run(g, {x: down}) * w)) / 2e-6
+        numeric = numeric_gradient(sess, g, x, value, weights=w)
     np.testing.assert_allclose(got, numeric, rtol=1e-4, atol=1e-5)
 
 

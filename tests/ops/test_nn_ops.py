@@ -4,7 +4,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import loss_ops, nn_ops
-from tests.ops.harness import Spec, run_spec, spec_id
+from tests.ops.harness import Spec, numeric_gradient, run_spec, spec_id
 
 R = np.random.RandomState(7)
 
@@ -183,17 +183,6 @@ def test_sparse_label_out_of_range_names_the_op():
         tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[[0]], logits=[[1.0, 2.0]])
 
 
-def _numeric_jacobian_vector(sess, f, x, x0, eps=1e-6):
-    """d f(x) / dx at x0 by central differences (f is a scalar tensor)."""
-    grad = np.zeros_like(x0)
-    for pos in np.ndindex(*x0.shape):
-        up, down = x0.copy(), x0.copy()
-        up[pos] += eps
-        down[pos] -= eps
-        grad[pos] = (sess.run(f, {x: up}) - sess.run(f, {x: down})) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("sparse", [False, True])
 def test_second_derivative_of_softmax_cross_entropy(sparse):
     x0 = f64(3, 4) * 2
@@ -208,7 +197,7 @@ def test_second_derivative_of_softmax_cross_entropy(sparse):
     (h,) = tf.gradients(weighted, x)
     with tf.Session() as sess:
         np.testing.assert_allclose(sess.run(h, {x: x0}),
-                                   _numeric_jacobian_vector(sess, weighted, x, x0),
+                                   numeric_gradient(sess, weighted, x, x0),
                                    rtol=1e-5, atol=1e-7)
 
 

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import tginteractive as tf
-from tests.ops.harness import Spec, run_spec, spec_id
-from tests.ops.test_cond import numeric_grad
+from tests.ops.harness import Spec, numeric_gradient, run_spec, spec_id
 
 
 def _cube(x):
@@ -158,7 +157,7 @@ def test_cond_inside_while_and_while_inside_cond():
         assert sess.run([alternating, looped, nested], feed) == [10.0, 8.0, 64.0]
         for y in (alternating, looped, nested):
             (g,) = sess.run(tf.gradients(y, x), feed)
-            np.testing.assert_allclose(g, numeric_grad(sess, y, x, 2.0, feed), rtol=1e-6)
+            np.testing.assert_allclose(g, numeric_gradient(sess, y, x, 2.0, feed), rtol=1e-6)
         np.testing.assert_allclose(sess.run(grads, feed), 9.0 + 12.0 + 6 * 2.0 ** 5)
         assert sess.run(looped, {x: 2.0, p: False}) == 2.0
 
@@ -175,8 +174,8 @@ def test_power_by_repeated_multiplication():
         for nv in (0, 1, 5):
             feed = {x: xv, n: nv}
             np.testing.assert_allclose(sess.run(grad, feed), nv * xv ** (nv - 1) if nv else 0)
-            np.testing.assert_allclose(sess.run(grad, feed), numeric_grad(sess, power, x, xv, feed),
-                                       rtol=1e-6, atol=1e-9)
+            numeric = numeric_gradient(sess, power, x, xv, feed)
+            np.testing.assert_allclose(sess.run(grad, feed), numeric, rtol=1e-6, atol=1e-9)
 
 
 def test_gradients_wrt_initial_values_captures_and_variables():
@@ -189,8 +188,9 @@ def test_gradients_wrt_initial_values_captures_and_variables():
         sess.run(w.initializer)
         feed = {x0: np.array([0.2, 0.9]), c: 0.3}
         got = sess.run([gx0, gc], feed)
-        np.testing.assert_allclose(got[0], numeric_grad(sess, out, x0, feed[x0], feed), rtol=1e-6)
-        np.testing.assert_allclose(got[1], numeric_grad(sess, out, c, 0.3, feed), rtol=1e-6)
+        numeric = numeric_gradient(sess, out, x0, feed[x0], feed)
+        np.testing.assert_allclose(got[0], numeric, rtol=1e-6)
+        np.testing.assert_allclose(got[1], numeric_gradient(sess, out, c, 0.3, feed), rtol=1e-6)
         wv = sess.run(w)
         numeric = np.zeros(2)
         for k in range(2):

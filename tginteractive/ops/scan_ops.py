@@ -264,23 +264,23 @@ def _sorted_shape(op):
     return _segment_rows(op, None)
 
 
-def _sorted_segment_sum(xp, data, ids):
+def _segment_count(xp, ids):
+    """max(id) + 1 for sorted, non-negative segment ids (ValueError otherwise, as TF)."""
     if ids.size and (xp.any(ids[1:] < ids[:-1]) or ids[0] < 0):
         bad = "segment ids are not increasing" if ids[0] >= 0 else (
             f"Segment id {int(ids[0])} out of range, possibly because 'segment_ids' input "
             f"is not sorted.")
         raise ValueError(bad)
-    return _scatter_add(xp, data, ids, int(ids[-1]) + 1 if ids.size else 0)
+    return int(ids[-1]) + 1 if ids.size else 0
+
+
+def _sorted_segment_sum(xp, data, ids):
+    return _scatter_add(xp, data, ids, _segment_count(xp, ids))
 
 
 def _sorted_segment_sum_cupy(xp, data, ids):
     """CuPy override of _sorted_segment_sum: the same checks, then cupyx.scatter_add."""
-    if ids.size and (xp.any(ids[1:] < ids[:-1]) or ids[0] < 0):
-        bad = "segment ids are not increasing" if ids[0] >= 0 else (
-            f"Segment id {int(ids[0])} out of range, possibly because 'segment_ids' input "
-            f"is not sorted.")
-        raise ValueError(bad)
-    return _scatter_add_cupy(xp, data, ids, int(ids[-1]) + 1 if ids.size else 0)
+    return _scatter_add_cupy(xp, data, ids, _segment_count(xp, ids))
 
 
 def _gather_drop_negatives(params, ids):
