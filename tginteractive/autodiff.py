@@ -4,10 +4,12 @@ Each op's gradient builder returns one entry per input. Here, once for all ops, 
 broadcasting ops are summed back to their input's shape, fan-in is aggregated with add_n,
 and integer tensors, stop_gradients and non-differentiable ops end the backward pass.
 """
+import numpy as np
+
 from .framework.context import name_scope
 from .framework.function_graph import set_gradients_function
 from .framework.registry import convert_to_tensor
-from .ops.array_ops import SumLike, constant, ones_like, reshape
+from .ops.array_ops import SumLike, constant, ones_like, reshape, zeros_like
 from .ops.math_ops import add_n
 from .ops.reduction_ops import reduce_sum
 
@@ -59,7 +61,6 @@ def _seed(y, grad_y):
             raise TypeError(f"Gradients of '{y.name}' ({y.dtype.name}) are not defined: only "
                             "floating-point tensors can be differentiated.")
         if y.shape.is_fully_defined():
-            import numpy as np
             return constant(np.ones(y.shape.as_list(), y.dtype.as_numpy_dtype), y.dtype,
                             name="grad_ys")
         return ones_like(y, name="grad_ys")
@@ -87,7 +88,6 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             if all(g is None for g in out_grads) or not op.op_def.differentiable:
                 continue
             if any(g is None for g in out_grads):
-                from .ops.array_ops import zeros_like
                 out_grads = [zeros_like(t) if g is None else g
                              for g, t in zip(out_grads, op.outputs)]
             with name_scope(op.name + "_grad"):

@@ -74,6 +74,29 @@ def _donating(inplace, kernel):
     return run
 
 
+def donation_input(op):
+    """The input `op` could write its result into, judged by the op alone: it has an
+    in-place variant, input 0 is not a variable reference or a view, has the output's dtype
+    and is not statically small. The plan still checks that this input dies at `op` and is
+    a fresh buffer of its own. None when the op cannot donate."""
+    if op.op_def.inplace is None or not op.inputs or 0 in op.op_def.ref_inputs:
+        return None
+    t = op.inputs[0]
+    n = t.shape.num_elements()
+    if t.op.op_def.aliases or t.dtype is not op.outputs[0].dtype or \
+            (n is not None and n < DONATE_MIN_SIZE):
+        return None
+    return t
+
+
+def donating_call(env, i, args, kernel, inplace, array_type_name):
+    """Source of op i's call that runs `inplace` on a big enough array input 0, else
+    `kernel` (both are put in `env` as k{i} / d{i})."""
+    env[f"d{i}"] = _donating(inplace, kernel)
+    return (f"(d{i} if {args[0]}.__class__ is {array_type_name} and {args[0]}.size >= "
+            f"{DONATE_MIN_SIZE} else k{i})({', '.join(args)})")
+
+
 class _Source:
     """Generates the straight-line source of a Plan; `env` holds what the lines refer to."""
 
@@ -99,14 +122,10 @@ class _Source:
 
     def _donates(self, i, op):
         """True when op i may write its result into its first input's buffer: the input dies
-        here and is a fresh array owned by this plan (not fed, folded, a variable or a view)."""
-        if op.op_def.inplace is None or not op.inputs or 0 in op.op_def.ref_inputs:
-            return False
-        t = op.inputs[0]
-        small = t.shape.num_elements() is not None and t.shape.num_elements() < DONATE_MIN_SIZE
-        return (self.last_use.get(t) == i and t not in self.fetched and t not in self.folded
-                and t not in self.lazy and self.names[t].startswith("t") and not small
-                and not t.op.op_def.aliases and t.dtype is op.outputs[0].dtype)
+        here and is a fresh array owned by this plan (not fed, folded or a variable)."""
+        t = donation_input(op)
+        return t is not None and self.last_use.get(t) == i and t not in self.fetched and \
+            t not in self.folded and t not in self.lazy and self.names[t].startswith("t")
 
     def _call(self, i, op, outs):
         kernel = self.env[f"k{i}"] = _bind(op, self.state, self.backend)
@@ -116,10 +135,8 @@ class _Source:
         call = f"k{i}({', '.join(args)})"
         if self._donates(i, op):  # write into the dying input when it is a big enough array
             self.donated.append(op.name)
-            self.env[f"d{i}"] = _donating(
-                _bind(op, self.state, self.backend, op.op_def.inplace), kernel)
-            call = (f"(d{i} if {args[0]}.__class__ is _nd and {args[0]}.size >= "
-                    f"{DONATE_MIN_SIZE} else k{i})({', '.join(args)})")
+            inplace = _bind(op, self.state, self.backend, op.op_def.inplace)
+            call = donating_call(self.env, i, args, kernel, inplace, "_nd")
         if self.traced:
             return f"_i = {i}; _s = _clock(); {target} = {call}; _rec(_ops[{i}], _s, ({target}))"
         return f"_i = {i}; {target} = {call}"

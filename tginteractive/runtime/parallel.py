@@ -14,7 +14,7 @@ import time
 
 from ..framework import errors
 from ..framework.graph import Tensor
-from .executor import DONATE_MIN_SIZE, KernelFailure, _bind, _donating, op_error
+from .executor import KernelFailure, _bind, donating_call, donation_input, op_error
 
 
 class _Segment:
@@ -131,19 +131,14 @@ class ParallelExecutable:
     def _call(self, i, op, seg, args, local):
         """The call of op i; it writes into its first input's buffer when that input was made
         in this segment, is not shared, dies here, and is a big enough array."""
-        t = op.inputs[0] if op.inputs else None
-        if (op.op_def.inplace is None or t is None or 0 in op.op_def.ref_inputs
-                or local.get((t, seg.device)) != f"t{self._slots.get((t, seg.device))}"
-                or t in self._shared or self._last_use.get(t) != i or t.op.op_def.aliases
-                or t.dtype is not op.outputs[0].dtype
-                or (t.shape.num_elements() or DONATE_MIN_SIZE) < DONATE_MIN_SIZE):
+        t = donation_input(op)
+        if t is None or local.get((t, seg.device)) != f"t{self._slots.get((t, seg.device))}" \
+                or t in self._shared or self._last_use.get(t) != i:
             return f"k{i}({', '.join(args)})"
         self.donated.append(op.name)
-        inplace = _bind(op, self._state, seg.device.backend, op.op_def.inplace)
-        self._env[f"d{i}"] = _donating(inplace, self._env[f"k{i}"])
         self._env[f"_nd{seg.index}"] = seg.device.backend.xp.ndarray
-        return (f"(d{i} if {args[0]}.__class__ is _nd{seg.index} and {args[0]}.size >= "
-                f"{DONATE_MIN_SIZE} else k{i})({', '.join(args)})")
+        inplace = _bind(op, self._state, seg.device.backend, op.op_def.inplace)
+        return donating_call(self._env, i, args, self._env[f"k{i}"], inplace, f"_nd{seg.index}")
 
     def _input(self, seg, op, j, t, lines, local):
         if j in op.op_def.ref_inputs:
