@@ -16,6 +16,7 @@ ALLOWED = {  # package -> tginteractive packages it may import (besides itself)
     "data": {"framework", "ops"},
 }
 HEAVY = ["IPython", "ipywidgets", "matplotlib", "graphviz", "cupy"]
+SHIM = PACKAGE / "__init__.py"  # load_ipython_extension: imports the notebook layer lazily
 
 
 def _imports(path):
@@ -56,8 +57,16 @@ def test_import_arrows_hold():
 
 def test_nothing_imports_the_notebook_layer():
     for path in PACKAGE.rglob("*.py"):
-        if "notebook" not in path.relative_to(PACKAGE).parts:
+        if "notebook" not in path.relative_to(PACKAGE).parts and path != SHIM:
             assert "notebook" not in _imports(path), path
+
+
+def test_the_extension_shim_imports_the_notebook_layer_only_when_called():
+    tree = ast.parse(SHIM.read_text())
+    top_level = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert not any("notebook" in (getattr(n, "module", None) or "") for n in top_level)
+    shims = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert {"load_ipython_extension", "unload_ipython_extension"} <= shims
 
 
 def _loaded_after(statements):

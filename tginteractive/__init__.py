@@ -42,3 +42,22 @@ from . import legacy as _legacy  # noqa: E402
 
 _legacy.install(globals())
 del _legacy
+
+
+def __getattr__(name):
+    """TF1's top-level protos (`tf.Summary`, `tf.Event`, `tf.SessionLog`, `tf.HistogramProto`)
+    come from the tensorboard package, imported on first use."""
+    if name in ("Summary", "Event", "SessionLog", "HistogramProto"):
+        return getattr(summary, name)
+    raise AttributeError(f"module 'tginteractive' has no attribute '{name}'")
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext tginteractive`: notebook-safe default graphs, magics and views."""
+    from .notebook.extension import load_ipython_extension as load
+    load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from .notebook.extension import unload_ipython_extension as unload
+    unload(ipython)

@@ -5,6 +5,7 @@ truncate back to the depth recorded at entry, so an interrupted cell cannot leav
 """
 import contextlib
 
+from . import graph as _graph_module
 from .graph import Graph, Operation, Tensor
 
 _global_graph = Graph()
@@ -33,6 +34,8 @@ def graph_as_default(graph):
 def reset_default_graph():
     """Install a fresh global default graph (TF1: illegal while any as_default() is active)."""
     global _global_graph
+    if top_level_depth[0] is not None and len(_graph_stack) <= top_level_depth[0]:
+        _release_leftovers()
     if _graph_stack:
         holders = [getattr(s, "_holds_default_graph", False) for s in _session_stack]
         hint = (" An InteractiveSession holds the default graph: call its close() first."
@@ -46,6 +49,18 @@ def reset_default_graph():
 
 
 _reset_hooks = []
+# Notebook policy (set by the notebook layer; None in scripts, which keep TF1's rule): how many
+# default-graph entries were already on the stack when the current cell started. A reset from
+# the cell's top level closes the InteractiveSessions holding them instead of failing.
+top_level_depth = [None]
+
+
+def _release_leftovers():
+    for session in [s for s in _session_stack if getattr(s, "_holds_default_graph", False)]:
+        session.close()
+    del _graph_stack[:]
+    del _session_stack[:]
+    top_level_depth[0] = 0
 
 
 def add_reset_hook(fn):
@@ -114,15 +129,15 @@ def colocate_with(op, ignore_existing=False):
 
 
 @contextlib.contextmanager
-def tag_scope(tag):
-    """Record `tag` (e.g. a notebook cell id) on every op created inside."""
-    graph = get_default_graph()
-    old = graph._tag
-    graph._tag = tag
+def tag_scope(tag, label=None):
+    """Record `tag` (e.g. a notebook cell id) and its `label` ("cell [3]") as the owner of
+    every op and collection entry created inside, on any graph; see Graph.discard."""
+    old = list(_graph_module.active_tag)
+    _graph_module.active_tag[:] = [tag, label]
     try:
         yield
     finally:
-        graph._tag = old
+        _graph_module.active_tag[:] = old
 
 
 def get_collection(key, scope=None):

@@ -55,10 +55,11 @@ class FuncGraph(Graph):
         super().__init__()
         self.outer_graph = outer
         self._names_in_use = outer._names_in_use  # one namespace with the enclosing graphs
+        self._name_tags = outer._name_tags
         self._scope = self._name_stack = scope.rstrip("/")
         self._collections = {k: list(v) for k, v in outer._collections.items()}
         self._device_stack = list(outer._device_stack)
-        self.seed, self._tag, self._last_id = outer.seed, outer._tag, outer._last_id
+        self.seed, self._last_id = outer.seed, outer._last_id
         self._building_function = True
         self.captured = []        # outer tensors passed to the op as inputs, in order
         self._inner = {}          # outer tensor -> its tensor in here

@@ -10,6 +10,7 @@ import contextlib
 import traceback
 
 from ..framework import dtypes
+from ..framework import graph as graph_module
 from ..framework.context import get_default_graph, name_scope
 from ..framework.graph import GraphKeys
 from ..framework.registry import convert_to_tensor
@@ -70,8 +71,28 @@ class _Store:
     """Per-graph variable store: variables by full name, creation sites, scope counters."""
 
     def __init__(self):
-        self.variables, self.sites, self.counts = {}, {}, {}
+        self.variables, self.sites = {}, {}
+        self.counts = {}  # default scope name -> {index taken: owner tag} (see _scope_name)
         self.scope = VariableScope(False)
+
+    def discard(self, retired_ops, tag):
+        """Forget the variables and default-named scopes that a discarded tag created."""
+        for name, var in list(self.variables.items()):
+            if var.op in retired_ops:
+                del self.variables[name]
+                self.sites.pop(name, None)
+        for taken in self.counts.values():
+            for index in [i for i, owner in taken.items() if owner == tag]:
+                del taken[index]
+
+
+def _discarded(graph, retired_ops, tag):
+    store = getattr(graph, "_variable_store", None)
+    if store is not None:
+        store.discard(retired_ops, tag)
+
+
+graph_module.on_discard.append(_discarded)
 
 
 def _store(graph=None):
@@ -193,8 +214,9 @@ def _scope_name(store, outer, name_or_scope, default_name):
         full = f"{outer.name}/{name_or_scope}" if outer.name else name_or_scope
         return full, name_or_scope
     base = f"{outer.name}/{default_name}" if outer.name else default_name
-    count = store.counts.get(base, 0)
-    store.counts[base] = count + 1
+    taken = store.counts.setdefault(base, {})
+    count = next(i for i in range(len(taken) + 1) if i not in taken)  # first free index
+    taken[count] = graph_module.active_tag[0]
     unique = default_name if count == 0 else f"{default_name}_{count}"
     return f"{outer.name}/{unique}" if outer.name else unique, unique
 

@@ -21,10 +21,25 @@ __all__ = [
 ]
 
 
-def _uninitialized(name):
+def _uninitialized(name, ctx=None):
+    dropped = ctx.state.dropped.get(name) if ctx is not None else None
+    why = f" ({dropped})" if dropped else ""
     return errors.FailedPreconditionError(
-        None, None, f"Attempting to use uninitialized value {name}. Run its initializer first, "
-        f"e.g. sess.run(tf.global_variables_initializer()).")
+        None, None, f"Attempting to use uninitialized value {name}{why}. Run its initializer "
+        f"first, e.g. sess.run(tf.global_variables_initializer()) or "
+        f"sess.run(tf.variables_initializer([...]))." + _init_hint(name, ctx))
+
+
+def _init_hint(name, ctx):
+    """Which notebook cell builds an initializer op covering variable `name`, if any."""
+    if ctx is None:
+        return ""
+    for op in reversed(ctx.op.graph.get_operations()):
+        if op.type == "NoOp" and op.origin and any(
+                c.type == "Assign" and c.inputs[0].op.name == name for c in op.control_inputs):
+            return f" In the notebook: re-run {op.origin}, which builds the initializer " \
+                f"'{op.name}', then run it."
+    return ""
 
 
 def variable_value(ctx, index):
@@ -32,12 +47,15 @@ def variable_value(ctx, index):
     name = ctx.op.inputs[index].op.name
     value = ctx.state.variables.get(name)
     if value is None:
-        raise _uninitialized(name)
+        raise _uninitialized(name, ctx)
     return value
 
 
 def store(ctx, index, value):
-    ctx.state.variables[ctx.op.inputs[index].op.name] = value
+    name = ctx.op.inputs[index].op.name
+    ctx.state.variables[name] = value
+    if ctx.state.dropped:
+        ctx.state.dropped.pop(name, None)
     return value
 
 
@@ -56,7 +74,7 @@ def mutable_value(ctx, index, xp):
 def _read(ctx, xp, shape, dtype):
     value = ctx.state.variables.get(ctx.op.name)
     if value is None:
-        raise _uninitialized(ctx.op.name)
+        raise _uninitialized(ctx.op.name, ctx)
     return value
 
 

@@ -23,6 +23,7 @@ class RunState:
     def __init__(self):
         self.variables = {}
         self.rngs = {}
+        self.dropped = {}  # variable name -> why its value was dropped (see session.py)
 
 
 class OpContext:

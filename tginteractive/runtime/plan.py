@@ -7,7 +7,7 @@
     order  → creation order, which is topological
 """
 from ..framework import errors
-from ..framework.graph import Operation, Tensor
+from ..framework.graph import Operation, Tensor, stale_message
 from . import devices as devices_lib
 
 LOCAL_CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -36,6 +36,9 @@ def prune(targets, feeds):
     outputs are all fed counts as done, also when it is only a control input)."""
     fed = set(feeds)
     needed = set()
+    for t in (*targets, *feeds):
+        if (t.op if isinstance(t, Tensor) else t).retired is not None:
+            raise errors.FailedPreconditionError(None, None, stale_message(t, None))
     stack = [t.op if isinstance(t, Tensor) else t for t in targets if t not in fed]
     while stack:
         op = stack.pop()
@@ -46,8 +49,13 @@ def prune(targets, feeds):
         for i, t in enumerate(op.inputs):
             if t not in fed and t.op not in needed and i not in refs:
                 stack.append(t.op)
-        stack.extend(c for c in op._control_inputs if c not in needed
-                     and not (c.outputs and all(t in fed for t in c.outputs)))
+            if t.op.retired is not None:
+                raise errors.FailedPreconditionError(None, op, stale_message(t, op))
+        for c in op._control_inputs:
+            if c.retired is not None:
+                raise errors.FailedPreconditionError(None, op, stale_message(c, op))
+            if c not in needed and not (c.outputs and all(t in fed for t in c.outputs)):
+                stack.append(c)
     return needed
 
 

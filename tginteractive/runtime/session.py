@@ -1,12 +1,14 @@
 """Session and InteractiveSession: variable values live here, plans are cached here."""
 import collections
-
+import time
+import weakref
 
 from ..backends import NUMPY
 from ..framework import context
 from ..framework.graph import Tensor
 from . import fetches as fetch_lib
-from .config import ConfigProto, DeviceStepStats, NodeExecStats, RunOptions
+from . import run_events
+from .config import ConfigProto, DeviceStepStats, NodeExecStats, RunMetadata, RunOptions
 from .devices import local_devices
 from .executor import Executable, RunState
 from .parallel import ParallelExecutable
@@ -16,8 +18,12 @@ DeviceAttributes = collections.namedtuple(
     "DeviceAttributes", "name device_type memory_limit_bytes incarnation")
 
 
+last_used = [lambda: None]  # weakref to the session that ran (or planned) most recently
+
+
 class BaseSession:
     _holds_default_graph = False
+    live = weakref.WeakSet()  # open sessions (the notebook layer reports kept variable values)
 
     def __init__(self, target="", graph=None, config=None):
         if target:
@@ -30,7 +36,11 @@ class BaseSession:
         self._closed = False
         self._executables = {}
         self.plans_built = 0  # how many (re)compilations this session made; caching is visible
+        self.runs = 0         # Session.run calls seen while someone listened to run events
         self._context_managers = []
+        BaseSession.live.add(self)
+        self._weak = weakref.ref(self)
+        self.last_executable = None  # what the last run executed (its .plan): for the views
 
     graph = property(lambda self: self._graph)
     graph_def = property(lambda self: self._graph)
@@ -40,9 +50,9 @@ class BaseSession:
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Evaluate `fetches` (any nesting of Tensors/Operations/names) given `feed_dict`."""
         if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
+            raise RuntimeError(self._closed_message())
         if fetches.__class__ is Tensor and not feed_dict and options is None \
-                and run_metadata is None:
+                and run_metadata is None and not run_events._subscriptions:
             exe = self._executables.get((fetches,))
             if exe is not None and exe.plan.version == self._graph._version:
                 return exe(())[0]
@@ -52,6 +62,8 @@ class BaseSession:
             targets, build = tuple(mapper.targets), mapper.build
         feeds, values = fetch_lib.resolve_feeds(self._graph, feed_dict)
         traced = options is not None and options.trace_level == RunOptions.FULL_TRACE
+        if run_events._subscriptions:
+            return build(self._run_published(targets, feeds, values, traced, run_metadata))
         exe = self._executable(targets, feeds, traced)
         values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, values)]
         results = exe(values)
@@ -59,16 +71,45 @@ class BaseSession:
             self._fill_metadata(exe, run_metadata)
         return build(results)
 
+    def _closed_message(self):
+        why = self._graph.closed_note
+        return "Attempted to use a closed Session." + (
+            f" It was closed because {why}: create a new session." if why else "")
+
+    def _run_published(self, targets, feeds, values, traced, run_metadata):
+        """run() while someone listens to run events: time it, sample a trace, publish."""
+        index, self.runs = self.runs, self.runs + 1
+        every = run_events.trace_every[0]
+        sampled = not traced and every and index % every == 0
+        exe = self._executable(targets, feeds, traced or sampled)
+        values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, values)]
+        start = time.perf_counter()
+        results = exe(values)
+        duration = time.perf_counter() - start
+        dev_stats = None
+        if traced or sampled:
+            metadata = run_metadata if traced and run_metadata is not None else RunMetadata()
+            self._fill_metadata(exe, metadata)
+            dev_stats = list(metadata.step_stats.dev_stats)
+        run_events.publish(run_events.RunEvent(self, index, time.time(), duration, targets,
+                                               results, exe.plan.records, dev_stats))
+        return results
+
     def _executable(self, targets, feeds, traced=False):
         key = (targets + ("|",) + feeds) if feeds else targets
         if traced:
             key += ("trace",)
         exe = self._executables.get(key)
+        last_used[0] = self._weak
         if exe is None or exe.plan.version != self._graph._version:
             if not self._graph._ops:
                 raise RuntimeError("The Session graph is empty. Add operations to the graph "
                                    "before calling run().")
+            if self._graph.closed_note:
+                raise RuntimeError(f"This session's graph is gone: {self._graph.closed_note}. "
+                                   "Create a new session (tf.Session()) on the new graph.")
             plan = build_plan(self._graph, targets, feeds, self._config, self._devices)
+            _drop_reshaped_variables(plan.ops, self._state)
             if self._config.log_device_placement:
                 print("\n".join(r.line() for r in plan.records))
             exe = _compile(plan, self._state, traced)
@@ -76,6 +117,7 @@ class BaseSession:
                 self._executables[key].close()
             self._executables[key] = exe
             self.plans_built += 1
+        self.last_executable = exe
         return exe
 
     def _fill_metadata(self, exe, run_metadata):
@@ -104,11 +146,14 @@ class BaseSession:
 
         def call(*feed_values):
             if self._closed:
-                raise RuntimeError("Attempted to use a closed Session.")
+                raise RuntimeError(self._closed_message())
             if len(feed_values) != len(feeds):
                 raise ValueError(f"This callable takes {len(feeds)} feed values, got "
                                  f"{len(feed_values)}.")
-            exe = self._executable(tuple(mapper.targets), feeds)
+            targets = tuple(mapper.targets)
+            if run_events._subscriptions:
+                return mapper.build(self._run_published(targets, feeds, feed_values, False, None))
+            exe = self._executable(targets, feeds)
             values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, feed_values)]
             return mapper.build(exe(values))
         return call
@@ -120,7 +165,9 @@ class BaseSession:
 
     def close(self):
         self._closed = True
+        BaseSession.live.discard(self)
         self._state = RunState()
+        self.last_executable = None
         for exe in self._executables.values():
             exe.close()
         self._executables.clear()
@@ -181,6 +228,26 @@ def _remove_last(stack, item):
         if stack[i] is item:
             del stack[i]
             return
+
+
+def _drop_reshaped_variables(ops, state):
+    """A variable re-created (e.g. by a re-run notebook cell) with another shape or dtype
+    under the same name starts uninitialised: its old value is dropped, and the reason kept
+    for the uninitialised-value error."""
+    for op in ops:
+        if op.type != "VariableV2":
+            continue
+        value = state.variables.get(op.name)
+        if value is None:
+            continue
+        shape, dtype = op.attrs["shape"], op.attrs["dtype"]
+        if not shape.is_compatible_with(value.shape) or value.dtype != dtype.as_numpy_dtype:
+            del state.variables[op.name]
+            by = f" by {op.origin}" if op.origin else ""
+            state.dropped[op.name] = (
+                f"{op.name} was re-created{by} with shape {shape} and dtype "
+                f"{dtype.name}; its old value (shape {list(value.shape)}, "
+                f"{value.dtype}) was dropped")
 
 
 def _compile(plan, state, traced=False):

@@ -156,3 +156,23 @@ from .events import summary_iterator  # noqa: F401,E402
 from .writer import FileWriter, FileWriterCache  # noqa: F401,E402
 
 __all__ += ["FileWriter", "FileWriterCache", "summary_iterator"]
+
+
+_PROTOS = {"Summary": "summary_pb2", "SummaryDescription": "summary_pb2",
+           "HistogramProto": "summary_pb2", "Event": "event_pb2", "SessionLog": "event_pb2",
+           "TaggedRunMetadata": "event_pb2"}
+
+
+def __getattr__(name):
+    """TF1's protos (`tf.summary.Summary`, `tf.summary.SessionLog`, ...), from the tensorboard
+    package, imported on first use."""
+    if name not in _PROTOS:
+        raise AttributeError(f"module 'tginteractive.summary' has no attribute '{name}'")
+    module = _protos_module(_PROTOS[name])
+    return getattr(module, name)
+
+
+def _protos_module(name):
+    _ops.protos()  # without tensorboard: an ImportError saying what to pip install
+    import importlib
+    return importlib.import_module(f"tensorboard.compat.proto.{name}")

@@ -71,6 +71,19 @@ def _flush_open_writers(old_graph):
 
 
 add_reset_hook(_flush_open_writers)
+# Notebook policy (set by the notebook layer; scripts keep TF1's behaviour): a new writer on a
+# logdir replaces (flushes and closes) this process's open writers on it, and marks its first
+# step with SessionLog.START so TensorBoard drops the older files' points from that step on:
+# re-run cells and restarted kernels never draw overlapping curves within one run.
+one_writer_per_logdir = [False]
+
+
+def _close_writers_on(logdir):
+    """Close this process's open writers on `logdir`; returns how many there were."""
+    same = [w for w in list(_OPEN) if os.path.realpath(w._logdir) == os.path.realpath(logdir)]
+    for writer in same:
+        writer.close()
+    return len(same)
 
 
 class FileWriter:
@@ -85,6 +98,9 @@ class FileWriter:
         self._logdir = os.fspath(logdir)
         self._options = (max_queue, flush_secs, filename_suffix or "")
         self._graph, self._run_metadata_tags = None, set()
+        self._start_pending = one_writer_per_logdir[0]
+        if self._start_pending:
+            self.replaced = _close_writers_on(self._logdir)
         self._open()
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
@@ -153,6 +169,10 @@ class FileWriter:
         self._writer.add_event(event)
 
     def _add(self, step, wall_time=None, **fields):
+        if self._start_pending and step is not None:
+            self._start_pending = False
+            start = _pb()[0].SessionLog(status=_pb()[0].SessionLog.START)
+            self._add(step, wall_time, session_log=start)
         event = _pb()[0].Event(wall_time=wall_time or time.time(), **fields)
         if step is not None:
             event.step = int(step)
