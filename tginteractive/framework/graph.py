@@ -3,20 +3,15 @@ import contextlib
 import os
 import re
 import sys
-import weakref
 
-from . import device_spec, shapes
+from . import device_spec, ownership, shapes
+from .ownership import active_tag, on_discard, stale_message, tagged_graphs  # noqa: F401
 from .graph_keys import GraphKeys  # noqa: F401 - public here, as in TF
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _OPERATORS = {}  # "__add__" -> fn(a, b); filled in by the op library
-# The owner recorded on every op created now, on any graph: (tag, label), e.g. a notebook cell's
-# id and "cell [3]". Set by context.tag_scope; Graph.discard(tag) retires what a tag owns.
-active_tag = [None, None]
-tagged_graphs = weakref.WeakSet()  # graphs holding ops created under a tag
-on_discard = []  # fn(graph, retired_ops, tag) after Graph.discard, e.g. the variable store's cleanup
 
 
 def user_site():
@@ -455,83 +450,9 @@ class Graph:
 
     # ---- ownership (notebook cells) -------------------------------------------------------
     def discard(self, tag, replaced_by=None):
-        """Retire everything built while `tag` was active: its ops leave the graph, their names
-        and the name scopes it opened become free again (so rebuilding gives the same names),
-        and its collection entries go. Retired ops keep `retired = replaced_by` (a label such as
-        "cell [7]"), so stale references fail with errors naming both. Returns the retired ops."""
-        retired = [op for op in self._ops if op.tag == tag]
-        gone = set(retired)
-        for op in retired:
-            op.retired = replaced_by or "a later run of the code that built it"
-            if self._by_name.get(op.name) is op:
-                del self._by_name[op.name]
-            for t in op._inputs:
-                if t.op not in gone and op in t._consumers:
-                    t._consumers.remove(op)
-        if gone:
-            self._ops = [op for op in self._ops if op not in gone]
-        self._free_names(tag)
-        self._drop_entries(self._tag_entries.pop(tag, []), gone)
-        for hook in list(on_discard):
-            hook(self, gone, tag)
-        self._bump()
-        return retired
-
-    def _free_names(self, tag):
-        """Free the names only `tag` took; a freed `base_N` lowers base's counter to N, so
-        unique_name hands out the first free suffix again."""
-        for key, owners in list(self._name_tags.items()):
-            if tag not in owners:
-                continue
-            owners.discard(tag)
-            if owners:
-                continue
-            del self._name_tags[key]
-            self._names_in_use.pop(key, None)
-            base, _, suffix = key.rpartition("_")
-            if suffix.isdigit() and base in self._names_in_use:
-                self._names_in_use[base] = min(self._names_in_use[base], int(suffix))
-
-    def _drop_entries(self, entries, gone):
-        doomed = {(name, id(value)) for name, value in entries}
-        for name, items in self._collections.items():
-            items[:] = [v for v in items if (name, id(v)) not in doomed
-                        and _element_op(v) not in gone]
-
-    def tags(self):
-        """{tag: number of live ops} for the owners of this graph's ops."""
-        counts = {}
-        for op in self._ops:
-            counts[op.tag] = counts.get(op.tag, 0) + 1
-        return counts
+        """Retire everything built while `tag` was active (see ownership.discard)."""
+        return ownership.discard(self, tag, replaced_by)
 
     def __repr__(self):
         return f"<tf.Graph with {len(self._ops)} ops>"
 
-
-def _element_op(value):
-    """The Operation a collection entry stands for (an op, a tensor, a Variable), else None."""
-    if isinstance(value, Operation):
-        return value
-    op = getattr(value, "op", None)
-    return op if isinstance(op, Operation) else None
-
-
-def _describe_owner(op):
-    return f"built by {op.origin}" if op.origin else "built outside any notebook cell"
-
-
-def stale_message(item, user):
-    """Why `item` (a retired Tensor/Operation) cannot be used, and, when `user` (a live op
-    consuming it) is given, which cell to re-run."""
-    op = item.op if isinstance(item, Tensor) else item
-    kind = "Tensor" if isinstance(item, Tensor) else "Operation"
-    what = f"{kind} '{item.name}' was {_describe_owner(op)}, which has been replaced by " \
-        f"{op.retired}"
-    if user is not None:
-        where = f"re-run {user.origin}" if user.origin else "rebuild it"
-        return (f"{what}; Operation '{user.name}' ({_describe_owner(user)}) still uses the old "
-                f"one: {where} to rebuild '{user.name}' on the new graph.")
-    return (f"{what}; this reference is stale. Use the new '{item.name}' (re-run the cell that "
-            f"stored this reference, or look it up with tf.get_default_graph()."
-            f"get_{kind.lower()}_by_name('{item.name}')).")
