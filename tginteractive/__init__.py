@@ -37,7 +37,7 @@ from .ops.while_ops import *  # noqa: F401,F403
 from .autodiff import gradients  # noqa: F401
 from .runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
 from .runtime.session import InteractiveSession, Session  # noqa: F401
-from . import config, data, image, initializers, io, losses, math, metrics, nn, random, summary, train  # noqa: F401,E402
+from . import config, data, image, initializers, io, layers, losses, math, metrics, nn, random, summary, train  # noqa: F401,E402
 from . import legacy as _legacy  # noqa: E402
 
 _legacy.install(globals())
