@@ -81,6 +81,16 @@ def test_hard_placement_failure_uses_tf1_text_and_soft_placement_falls_back():
             sess.run(total)
 
 
+def test_soft_placement_of_a_missing_gpu_takes_the_first_gpu_as_tf1():
+    with tf.device("/gpu:7"):
+        tf.add(tf.constant(1.0), 1.0, name="far")
+        tf.constant("text", name="far_text")
+    names, records = placed(gpus(allow_soft_placement=True))
+    assert names["far"] == GPU0 and records["far"].reason == \
+        "soft placement: /device:GPU:7 not available"
+    assert names["far_text"] == CPU0
+
+
 def test_remote_devices_need_soft_placement():
     with tf.device("/job:worker/task:1/cpu:0"):
         tf.constant(1.0, name="remote")

@@ -103,7 +103,7 @@ def _no_device(op, wanted, device_list):
         None, op, f"Cannot assign a device for operation {op.name}: {{{{node {op.name}}}}} was "
         f"explicitly assigned to {wanted} but available devices are [ {names} ]. Make sure "
         "the device specification refers to a valid device (or create the Session with "
-        "tf.ConfigProto(allow_soft_placement=True) to fall back to the CPU).")
+        "tf.ConfigProto(allow_soft_placement=True) to fall back to an available device).")
 
 
 class _Placer:
@@ -149,17 +149,20 @@ class _Placer:
         return device, "requested"
 
     def _fallback(self, op, wanted, why):
+        """TF1's soft placement drops the requested type and index and takes the
+        highest-priority device that has a kernel: the first GPU, else the CPU."""
         if not self.soft:
             raise _no_device(op, wanted, self.devices)
-        return self.cpu, f"soft placement: {wanted} {why}"
+        device = self.cpu if _host_only(op) else self.default
+        return device, f"soft placement: {wanted} {why}"
 
 
 def place(ops, device_list, config=None):
     """{op: Device} and a PlacementRecord per op, by TF1's rules: colocated ops (e.g. a
     variable's assign) and ops with ref inputs go with their variable; string ops stay on
     the CPU; an unrequested op goes to the first GPU if any, else CPU:0; a request that
-    cannot be met is an InvalidArgumentError, or falls back to CPU:0 with
-    allow_soft_placement."""
+    cannot be met is an InvalidArgumentError, or, with allow_soft_placement, falls back to
+    the first GPU (CPU:0 for ops without a GPU kernel or when there is no GPU)."""
     placer = _Placer(device_list, bool(config and config.allow_soft_placement))
     records = [PlacementRecord(op, *placer(op)) for op in ops]
     return {r.op: r.device for r in records}, records
