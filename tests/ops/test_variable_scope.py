@@ -180,3 +180,31 @@ def test_get_variable_reuse_inside_cond_branches_sees_the_outer_store():
     with tf.Session() as sess:
         sess.run(w.initializer)
         assert sess.run(out, {pred: True}) == 6.0
+
+
+def test_default_scope_names_are_counted_per_scope_entry_as_tf1():
+    # The expected list is what TF 2.21's tf.compat.v1 prints for the same code.
+    def opened(default):
+        with tf.variable_scope(None, default_name=default) as scope:
+            return scope.name
+    with tf.Graph().as_default():
+        names = [opened("dense"), opened("dense")]
+        with tf.variable_scope("dense_2"):
+            pass
+        names.append(opened("dense"))
+        with tf.variable_scope("tower"):
+            names += [opened("dense"), opened("dense")]
+        with tf.variable_scope("tower", reuse=True):
+            names.append(opened("dense"))
+        with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+            names.append(opened("dense"))
+        names.append(opened("dense"))
+        with tf.variable_scope("outer") as outer:
+            with tf.variable_scope("in"):
+                names.append(opened("x"))
+        with tf.variable_scope(outer):
+            names.append(opened("x"))
+            with tf.variable_scope("in"):
+                names.append(opened("x"))
+    assert names == ["dense", "dense_1", "dense_3", "tower/dense", "tower/dense_1",
+                     "tower/dense", "dense_4", "dense_4", "outer/in/x", "outer/x", "outer/in/x"]

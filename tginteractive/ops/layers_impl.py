@@ -9,23 +9,15 @@ scope that variable scope opens, e.g. `dense/MatMul`, or `tower_1/dense/MatMul` 
 entry of `variable_scope('tower', reuse=True)`); a named layer opens exactly `name`;
 `reuse=True` without a name opens the base name itself.
 
-Default-name counting. TF counts the child scopes opened inside each *entry* of a variable
-scope: leaving `variable_scope('tower')` resets the counts of `tower/*`, so re-entering it
-with `reuse=True` builds `tower/dense` again and shares its variables. Here each layer records
-the child names it opens against the enclosing VariableScope object (a new object per
-`with variable_scope(...)`, one persistent root per graph), which gives that behaviour.
-Two documented differences: children opened by plain `tf.variable_scope` calls (not by a
-layer) are not counted, and re-entering a still-open scope by object (e.g. the root through
-`variable_scope(get_variable_scope())`) starts a fresh count where TF would continue it.
-A notebook cell that is re-run frees the names its previous run took (ownership.on_discard).
+Default names are unique per entry of the enclosing variable scope, as TF1 counts them
+(ops/variable_scope.py): re-entering `variable_scope('tower', reuse=True)` builds
+`tower/dense` again and shares its variables.
 """
 import contextlib
 import numbers
-import weakref
 
-from ..framework.context import add_to_collection, get_default_graph, name_scope
+from ..framework.context import add_to_collection, name_scope
 from ..framework.graph import GraphKeys, Tensor
-from ..framework.ownership import active_tag, on_discard
 from ..framework.registry import constant_value, convert_to_tensor
 from .array_ops import cast, reshape, shape
 from .cond_ops import cond
@@ -33,57 +25,19 @@ from .linalg_ops import matmul
 from .manip_ops import concat, stack
 from .math_ops import rsqrt, truediv
 from .nn_ops import bias_add
-from .variable_scope import get_variable, get_variable_scope, variable_scope
+from .variable_scope import get_variable, variable_scope
 from .variables import Variable, assign_sub, global_variables
 
-# ---- scopes: which child names each variable-scope entry has handed out --------------------
-_TAKEN = weakref.WeakKeyDictionary()  # root graph -> {VariableScope: {child: {owner tags}}}
-
-
-def _root_graph():
-    graph = get_default_graph()
-    while getattr(graph, "outer_graph", None) is not None:  # cond/while bodies share it
-        graph = graph.outer_graph
-    return graph
-
-
-def _children(outer):
-    per_graph = _TAKEN.setdefault(_root_graph(), weakref.WeakKeyDictionary())
-    return per_graph.setdefault(outer, {})
-
-
-def _forget(graph, retired_ops, tag):
-    """A discarded (re-run) notebook cell frees the layer names it took."""
-    for taken in _TAKEN.get(graph, {}).values():
-        for child, owners in list(taken.items()):
-            owners.discard(tag)
-            if not owners:
-                del taken[child]
-
-
-on_discard.append(_forget)
-
-
-def _child_name(outer, name, default_name, reuse):
-    taken = _children(outer)
-    if name is None and reuse:
-        name = default_name
-    elif name is None:
-        name, index = default_name, 0
-        while name in taken:  # TF's _get_unique_variable_scope: first unopened base, base_N
-            index += 1
-            name = f"{default_name}_{index}"
-    taken.setdefault(name, set()).add(active_tag[0])
-    return name
-
-
+# ---- scopes -----------------------------------------------------------------------------------
 @contextlib.contextmanager
 def layer_scope(name, default_name, reuse):
-    """Open the layer's variable scope (and with it the name scope its ops go in)."""
+    """Open the layer's variable scope (and with it the name scope its ops go in), as TF's
+    Layer._set_scope: `name`, else a unique `default_name`; with reuse, the base name itself."""
     if name is not None and not isinstance(name, str):
         raise TypeError(f"tf.layers: name must be a string or None, got {name!r}")
-    child = _child_name(get_variable_scope(), name, default_name, reuse)
-    with variable_scope(child, reuse=reuse) as scope:
+    if name is None and reuse:
+        name = default_name
+    with variable_scope(name, default_name=default_name, reuse=reuse) as scope:
         yield scope
 
 

@@ -72,7 +72,10 @@ class _Store:
 
     def __init__(self):
         self.variables, self.sites = {}, {}
-        self.counts = {}  # default scope name -> {index taken: owner tag} (see _scope_name)
+        # TF1's variable_scopes_count: full scope name -> the owner tag of each counted entry.
+        # Leaving `variable_scope(name)` forgets its sub-scopes, so re-entering a tower scope
+        # numbers its default-named children (dense, dense_1, ...) from the start again.
+        self.opened = {}
         self.scope = VariableScope(False)
 
     def discard(self, retired_ops, tag):
@@ -81,9 +84,18 @@ class _Store:
             if var.op in retired_ops:
                 del self.variables[name]
                 self.sites.pop(name, None)
-        for taken in self.counts.values():
-            for index in [i for i, owner in taken.items() if owner == tag]:
-                del taken[index]
+        for name, owners in list(self.opened.items()):
+            owners[:] = [owner for owner in owners if owner != tag]
+            if not owners:
+                del self.opened[name]
+
+    def open(self, name):
+        self.opened.setdefault(name, []).append(graph_module.active_tag[0])
+
+    def close_subscopes(self, name):
+        prefix = name + "/"
+        for key in [k for k in self.opened if k.startswith(prefix)]:
+            del self.opened[key]
 
 
 def _discarded(graph, retired_ops, tag):
@@ -214,9 +226,9 @@ def _scope_name(store, outer, name_or_scope, default_name):
         full = f"{outer.name}/{name_or_scope}" if outer.name else name_or_scope
         return full, name_or_scope
     base = f"{outer.name}/{default_name}" if outer.name else default_name
-    taken = store.counts.setdefault(base, {})
-    count = next(i for i in range(len(taken) + 1) if i not in taken)  # first free index
-    taken[count] = graph_module.active_tag[0]
+    count = 0
+    while store.opened.get(base if count == 0 else f"{base}_{count}"):  # first unopened
+        count += 1
     unique = default_name if count == 0 else f"{default_name}_{count}"
     return f"{outer.name}/{unique}" if outer.name else unique, unique
 
@@ -249,7 +261,14 @@ def variable_scope(name_or_scope=None, default_name=None, values=None, initializ
             opened if isinstance(name_or_scope, str) or name_or_scope is None else
             base.original_name_scope)
         store.scope = scope
+        store.open(full_name)
+        entered_by_object = isinstance(name_or_scope, VariableScope)
+        counted = {k: list(v) for k, v in store.opened.items()} if entered_by_object else None
         try:
             yield scope
         finally:
             store.scope = outer
+            if entered_by_object:
+                store.opened = counted
+            else:
+                store.close_subscopes(full_name)
