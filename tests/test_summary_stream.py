@@ -19,7 +19,7 @@ summary_pb2 = pytest.importorskip("tensorboard.compat.proto.summary_pb2")
 def _clean_stream():
     """No subscription or watch leaks between tests."""
     yield
-    for subscription in list(stream._subscriptions):
+    for subscription in list(stream.channel.subscriptions):
         subscription.close()
     stream.watch_session_summaries(False)
     assert summary_ops._on_summary is None

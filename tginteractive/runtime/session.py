@@ -39,8 +39,9 @@ class BaseSession:
         self.runs = 0         # Session.run calls seen while someone listened to run events
         self._context_managers = []
         BaseSession.live.add(self)
-        self._weak = weakref.ref(self)
+        self._weak = last_used[0] = weakref.ref(self)
         self.last_executable = None  # what the last run executed (its .plan): for the views
+        self.last_step_stats = None  # per-device timings of the last traced run
 
     graph = property(lambda self: self._graph)
     graph_def = property(lambda self: self._graph)
@@ -52,7 +53,7 @@ class BaseSession:
         if self._closed:
             raise RuntimeError(self._closed_message())
         if fetches.__class__ is Tensor and not feed_dict and options is None \
-                and run_metadata is None and not run_events._subscriptions:
+                and run_metadata is None and not run_events.channel.subscriptions:
             exe = self._executables.get((fetches,))
             if exe is not None and exe.plan.version == self._graph._version:
                 return exe(())[0]
@@ -62,7 +63,7 @@ class BaseSession:
             targets, build = tuple(mapper.targets), mapper.build
         feeds, values = fetch_lib.resolve_feeds(self._graph, feed_dict)
         traced = options is not None and options.trace_level == RunOptions.FULL_TRACE
-        if run_events._subscriptions:
+        if run_events.channel.subscriptions:
             return build(self._run_published(targets, feeds, values, traced, run_metadata))
         exe = self._executable(targets, feeds, traced)
         values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, values)]
@@ -129,6 +130,7 @@ class BaseSession:
                                                   int(duration * 1e6), size))
         exe.records.clear()
         run_metadata.step_stats.dev_stats.extend(by_device.values())
+        self.last_step_stats = list(by_device.values())  # what the time-coloured views draw
 
     def placement(self, fetches, feed_list=()):
         """How `run(fetches)` would place its ops: PlacementRecords (op, requested device,
@@ -151,7 +153,7 @@ class BaseSession:
                 raise ValueError(f"This callable takes {len(feeds)} feed values, got "
                                  f"{len(feed_values)}.")
             targets = tuple(mapper.targets)
-            if run_events._subscriptions:
+            if run_events.channel.subscriptions:
                 return mapper.build(self._run_published(targets, feeds, feed_values, False, None))
             exe = self._executable(targets, feeds)
             values = [fetch_lib.convert_feed(t, v) for t, v in zip(feeds, feed_values)]

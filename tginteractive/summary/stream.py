@@ -16,7 +16,6 @@ summary that is also written with FileWriter.add_summary is then published twice
 when run, with step=None, and once when written, with its step.)
 """
 import io
-import threading
 import time
 import warnings
 import wave
@@ -24,73 +23,39 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..framework.pubsub import Channel
 from ..ops import summary_ops as _ops
 
 __all__ = ["Record", "decode_summary", "subscribe", "has_subscribers", "publish",
            "watch_session_summaries"]
 
 Record = namedtuple("Record", "step wall_time tag kind value")
-_subscriptions = []          # live Subscription objects, in subscription order
-_lock = threading.Lock()
 _watching = [False]
 _decode_warned = []          # [True] once a watched summary failed to decode
 _HISTO_FIELDS = ("min", "max", "num", "sum", "sum_squares")
 
 
 # ---- subscribers -------------------------------------------------------------------------------
-class Subscription:
-    """A handle returned by `subscribe`; `close()` (or leaving a `with` block) unsubscribes."""
+def _sync_hook(subscriptions=None):
+    _ops._on_summary = _publish_serialized if _watching[0] and channel.subscriptions else None
 
-    def __init__(self, callback):
-        self.callback, self.closed, self._warned = callback, False, False
 
-    def close(self):
-        with _lock:
-            if self in _subscriptions:
-                _subscriptions.remove(self)
-            self.closed = True
-        _sync_hook()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __repr__(self):
-        return f"<Subscription {self.callback!r}{' closed' if self.closed else ''}>"
+channel = Channel("Summary stream", on_change=_sync_hook)
 
 
 def subscribe(callback):
     """Call `callback(records)` with every list of Records published from now on."""
-    if not callable(callback):
-        raise TypeError(f"subscribe() takes a callable, got {callback!r}.")
-    subscription = Subscription(callback)
-    with _lock:
-        _subscriptions.append(subscription)
-    _sync_hook()
-    return subscription
+    return channel.subscribe(callback)
 
 
 def has_subscribers():
-    return bool(_subscriptions)
+    return bool(channel.subscriptions)
 
 
 def publish(records):
     """Hand `records` to every subscriber; a failing one is warned about once, then ignored."""
-    if not _subscriptions:
-        return
-    records = list(records)
-    for subscription in list(_subscriptions):
-        try:
-            subscription.callback(records)
-        except Exception as e:  # noqa: BLE001 - a view must never break training
-            if not subscription._warned:
-                subscription._warned = True
-                warnings.warn(f"Summary stream subscriber {subscription.callback!r} raised "
-                              f"{type(e).__name__}: {e}. Its later errors are not reported; "
-                              "close its subscription to stop calling it.", RuntimeWarning,
-                              stacklevel=2)
+    if channel.subscriptions:
+        channel.publish(list(records))
 
 
 def watch_session_summaries(enabled=True):
@@ -99,10 +64,6 @@ def watch_session_summaries(enabled=True):
     previous, _watching[0] = _watching[0], bool(enabled)
     _sync_hook()
     return previous
-
-
-def _sync_hook():
-    _ops._on_summary = _publish_serialized if _watching[0] and _subscriptions else None
 
 
 def _publish_serialized(data):
