@@ -1,0 +1,98 @@
+"""The views in a real JupyterLab (headless Chromium): the graph view renders as SVG and a click
+expands a scope; the live loss plot changes while a training cell runs. The screenshots are
+the README's (TG_UPDATE_SCREENSHOTS=1 copies them to docs/screenshots/)."""
+import os
+import pathlib
+import shutil
+
+import nbformat
+import pytest
+
+from tests.notebook.browser_harness import Browser, JupyterLabServer, chromium_available
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+_missing = chromium_available()
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(_missing is not None, reason=f"browser tests: {_missing}")]
+
+CELLS = [
+    "%load_ext tginteractive\nimport time\nimport numpy as np\nimport tginteractive as tf",
+    "x = tf.placeholder(tf.float32, [None, 1], name='x')\n"
+    "y_ = tf.placeholder(tf.float32, [None, 1], name='y_')\n"
+    "with tf.name_scope('layer1'):\n"
+    "    W = tf.Variable(tf.zeros([1, 1]), name='W')\n"
+    "    b = tf.Variable(tf.zeros([1]), name='b')\n"
+    "    y = tf.matmul(x, W) + b\n"
+    "with tf.name_scope('loss'):\n"
+    "    loss = tf.reduce_mean(tf.square(y - y_))\n"
+    "train = tf.train.GradientDescentOptimizer(0.05).minimize(loss)\n"
+    "sess = tf.Session(); sess.run(tf.global_variables_initializer())\n"
+    "xs = np.linspace(0, 1, 32)[:, None].astype('f'); ys = 3 * xs + 1",
+    "%tg_graph",
+    "%%tg_live loss --total 200\n"
+    "for step in range(200):\n"
+    "    sess.run([train, loss], {x: xs, y_: ys})\n"
+    "    time.sleep(0.1)",
+    "print('done', round(float(sess.run(loss, {x: xs, y_: ys})), 3) >= 0)",
+]
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    path = pathlib.Path(os.environ.get("TG_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+    if os.environ.get("TG_UPDATE_SCREENSHOTS"):
+        target = ROOT / "docs" / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        for png in path.glob("view-*.png"):
+            shutil.copy(png, target / png.name)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("views")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, folder / "views.ipynb")
+    with JupyterLabServer(folder) as server, Browser(server) as browser:
+        browser.open_notebook("views.ipynb")
+        browser.run_all(wait=False)
+        yield browser
+
+
+def test_live_plot_changes_while_the_training_cell_runs(browser, shots):
+    page = browser.page
+    plot = browser.notebook_locator().locator(".widget-image").first
+    plot.wait_for(timeout=120_000)
+    page.wait_for_timeout(2000)
+    first = plot.screenshot(path=str(shots / "view-live-plot-early.png"))
+    page.wait_for_timeout(3000)
+    second = plot.screenshot(path=str(shots / "view-live-plot-later.png"))
+    assert browser.kernel_status() == "busy", "training ended before the second screenshot"
+    assert first != second, "the loss plot did not change while training ran"
+    browser.wait_until_run_finished(timeout=120)
+    browser.screenshot(shots / "view-dashboard.png")
+
+
+def test_graph_view_is_svg_and_a_click_expands_a_scope(browser, shots):
+    browser.wait_until_run_finished(timeout=120)
+    nb = browser.notebook_locator()
+    scope = nb.locator('g.tg-scope[data-tg-scope="layer1"]').first
+    scope.wait_for(timeout=30_000)
+    assert nb.locator("svg g.node").count() > 0
+    assert nb.locator('g.tg-op[data-tg-op="layer1/MatMul"]').count() == 0
+    scope.click()
+    nb.locator('g.tg-op[data-tg-op="layer1/MatMul"]').first.wait_for(timeout=30_000)
+    assert nb.locator('g.tg-cluster[data-tg-scope="layer1"]').count() == 1
+    graph = nb.locator('g.tg-cluster[data-tg-scope="layer1"]').first
+    graph.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]") \
+        .screenshot(path=str(shots / "view-graph.png"))
+
+
+def test_no_widget_or_js_errors(browser):
+    browser.wait_until_run_finished(timeout=120)
+    report = browser.check()
+    assert report.ok, str(report)
+    assert "done True" in browser.notebook_locator().inner_text()
