@@ -44,6 +44,7 @@ class Dashboard:
             try:
                 self.plot.open()
                 self.placement.open()
+                self.progress.reset(total=self.total)  # time the runs, not the set-up
                 self._subscription = run_events.subscribe(self._on_run)
             except BaseException:
                 self.close()
@@ -116,4 +117,4 @@ def _progress_bar(total):
     """tqdm's notebook bar, not displayed on its own: its container goes into the dashboard."""
     tqdm_notebook = require("tqdm.notebook", "Dashboard")
     return tqdm_notebook.tqdm(total=total, unit="run", desc="runs", display=False,
-                              leave=True)
+                              leave=True, smoothing=0)

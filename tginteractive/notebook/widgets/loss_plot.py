@@ -83,8 +83,8 @@ class LossPlot:
             if self.watch_summaries:
                 _watch(True)
                 self._watching = True
-        self._throttle = Throttle(self.throttle, self.budget, self._clock)
-        self.draw()  # the empty axes; what this draw costs schedules the first live one
+        self.draw()  # the empty axes; creating the figure is a one-off cost, so the
+        self._throttle = Throttle(self.throttle, self.budget, self._clock)  # budget starts now
         return self
 
     def close(self):
