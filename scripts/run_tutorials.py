@@ -56,11 +56,15 @@ def first_error(nb) -> str | None:
 def run_one(path: pathlib.Path, timeout: int) -> tuple[bool, float, str]:
     """Execute `path` in place (cwd = its folder). Returns (ok, seconds, first error)."""
     nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:                  # no stale timings or widget state from a past run
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
     start = time.perf_counter()
     error = None
     with tempfile.TemporaryDirectory(prefix="tg-kernel-") as tmp:
         km = kernel_manager(pathlib.Path(tmp))
         client = NotebookClient(nb, km=km, timeout=timeout, record_timing=False,
+                                store_widget_state=True,  # saved widgets render on GitHub
                                 resources={"metadata": {"path": str(path.parent)}})
         try:
             client.execute()

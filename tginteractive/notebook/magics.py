@@ -95,7 +95,7 @@ class TgMagics(Magics):
         """Run the cell with the live dashboard: loss plot, placement, progress."""
         args = parse_argstring(self.tg_live, line)
         found = [(w, self._lookup(w, missing_ok=True)) for w in args.watch]
-        tensors = [obj for _, obj in found if _is_fetchable(obj)]
+        tensors = {w: obj for w, obj in found if _is_fetchable(obj)}  # series named as typed
         tags = [w for w, obj in found if not _is_fetchable(obj)]
         with views.live(tags, tensors, args.total) as self.extension.dashboard:
             self.shell.ex(self.shell.transform_cell(cell))
