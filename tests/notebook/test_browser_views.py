@@ -96,3 +96,17 @@ def test_no_widget_or_js_errors(browser):
     report = browser.check()
     assert report.ok, str(report)
     assert "done True" in browser.notebook_locator().inner_text()
+
+
+def test_the_views_also_render_in_notebook7(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.cells[3].source = nb.cells[3].source.replace("200", "20")
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "views7.ipynb")
+    with JupyterLabServer(tmp_path) as server, Browser(server) as browser:
+        report = browser.run_notebook("views7.ipynb", ui="notebook")
+        assert report.ok, str(report)
+        nb7 = browser.page
+        assert nb7.locator('g.tg-scope[data-tg-scope="layer1"]').count() == 1
+        assert nb7.locator(".widget-image").count() >= 1
