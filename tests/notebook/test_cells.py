@@ -86,7 +86,8 @@ def test_changed_shape_starts_uninitialised_and_names_the_cell_to_run(shell):
 def test_keep_values_switch_reinitialises(shell):
     ok(shell, "v = tf.Variable(1.0, name='v')\nsess = tf.Session()\n"
               "sess.run(tf.global_variables_initializer()); sess.run(tf.assign(v, 7.0))", "a")
-    ok(shell, "%tg_cell --keep-values no", "switch")
+    ok(shell, "import tginteractive.notebook\n"
+              "tginteractive.notebook.keep_values(False)", "switch")
     ok(shell, "v = tf.Variable(1.0, name='v')", "a")
     result = run(shell, "sess.run(v)", "use")
     assert isinstance(result.error_in_exec, tf.errors.FailedPreconditionError)

@@ -160,3 +160,10 @@ def test_tg_live_turns_to_an_error_state_when_the_cell_fails(shell):
                             "raise KeyboardInterrupt", cell_id="live")
     assert isinstance(result.error_in_exec, KeyboardInterrupt)
     assert not run_events.has_subscribers()
+
+
+def test_tensorboards_own_magic_works_alongside(shell):
+    pytest.importorskip("tensorboard")
+    cell(shell, "%load_ext tensorboard", "tb")
+    assert "tensorboard" in shell.magics_manager.magics["line"]
+    assert "tg_board" in shell.magics_manager.magics["line"]

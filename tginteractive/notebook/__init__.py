@@ -3,3 +3,4 @@
 The only package that imports IPython, ipywidgets, matplotlib or graphviz; nothing in the
 engine imports it. `%load_ext tginteractive` loads it (see extension.py).
 """
+from .extension import enable, keep_values  # noqa: F401,E402

@@ -69,3 +69,13 @@ def enable(shell=None):
                            "IPython, VS Code); plain Python scripts keep TF1's behaviour.")
     load_ipython_extension(shell)
     return _loaded[id(shell)]
+
+
+def keep_values(enabled=True, shell=None):
+    """Whether variables that a re-run cell re-creates with the same name, shape and dtype keep
+    their values in live sessions (default True); `%tg_cell --keep-values yes|no` does the same."""
+    extension = current(shell)
+    if extension is None:
+        raise RuntimeError("The tginteractive extension is not loaded: run %load_ext tginteractive "
+                           "(or tginteractive.notebook.enable()) first.")
+    extension.cells.keep_values = bool(enabled)
