@@ -145,7 +145,8 @@ def main(argv=None):
     print(f"tginteractive dashboard overhead benchmark  (mode: "
           f"{'quick' if args.quick else 'full'})")
     print(f"  python {env['python']}; numpy {env['numpy']}; cpu {env['cpu']} x{env['cpu_count']}")
-    print(f"  before the run: {common.busy_text(env['cpu_busy_start'])}")
+    print(f"  before the run: {common.busy_text(env['cpu_busy_start'])}; "
+          f"load average {env['loadavg_start']}")
     print(f"  workload: {steps} steps of a {'-'.join(map(str, SIZES))} ReLU MLP, batch {BATCH}, "
           "Adam; one step = sess.run([train_op, loss], feed)\n")
     step, loss, reset, close = build()
@@ -154,6 +155,9 @@ def main(argv=None):
     finally:
         close()
     out = report(bare, dash, one_off_ms, last, settings)
+    env["loadavg_end"], env["cpu_busy_end"] = common.loadavg(), common.cpu_busy()
+    print(f"after the run: {common.busy_text(env['cpu_busy_end'])}; "
+          f"load average {env['loadavg_end']}")
     if args.json:
         out.update(environment=env, settings=settings, steps=steps)
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

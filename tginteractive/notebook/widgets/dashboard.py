@@ -22,7 +22,7 @@ from .placement_view import PlacementView
 class Dashboard:
     """Progress bar + LossPlot + PlacementView, entered and closed together."""
 
-    def __init__(self, tags=None, tensors=None, total=None, smoothing=0.6, throttle=0.5,
+    def __init__(self, tags=None, tensors=None, total=None, smoothing=0.6, throttle=1.0,
                  trace_every=100, global_step=None, title="", clock=time.monotonic):
         widgets = require("ipywidgets", "Dashboard")
         self.plot = LossPlot(tags=tags, tensors=tensors, smoothing=smoothing,
