@@ -174,3 +174,20 @@ class DisplaySlot:
                 self.handle.update(bundle, raw=True)
             except Exception as e:  # noqa: BLE001 - a closed front end must not break close()
                 warn_once(self, "update its output", e)
+
+
+class LiveView:
+    """`with view:` opens it (subscribes), and on leaving shows the error state if the block
+    raised, then closes it (unsubscribes, leaves the final static output). Subclasses define
+    open(), close() and fail(exc)."""
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is not None:
+                self.fail(exc if exc is not None else exc_type)
+        finally:
+            self.close()
+        return False

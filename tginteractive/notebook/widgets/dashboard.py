@@ -14,12 +14,12 @@ keeps text/plain and the final loss plot as a PNG.
 import time
 
 from ...runtime import run_events
-from ._history import DisplaySlot, failure_text, require
+from ._history import DisplaySlot, LiveView, failure_text, require
 from .loss_plot import LossPlot, static_bundle
 from .placement_view import PlacementView
 
 
-class Dashboard:
+class Dashboard(LiveView):
     """Progress bar + LossPlot + PlacementView, entered and closed together."""
 
     def __init__(self, tags=None, tensors=None, total=None, smoothing=0.6, throttle=1.0,
@@ -75,17 +75,6 @@ class Dashboard:
         self.error = failure_text(exc) or "failed"
         self.plot.fail(exc)
         self.placement.fail(exc)
-
-    def __enter__(self):
-        return self.open()
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is not None:
-                self.fail(exc if exc is not None else exc_type)
-        finally:
-            self.close()
-        return False
 
     def _on_run(self, event):
         self.runs += 1

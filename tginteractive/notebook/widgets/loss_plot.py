@@ -25,14 +25,14 @@ import numpy as np
 
 from ...runtime import run_events
 from ...summary import stream
-from ._history import (EMA, DisplaySlot, History, Throttle, failure_text, format_value,
+from ._history import (EMA, DisplaySlot, History, LiveView, Throttle, failure_text, format_value,
                        require, warn_once)
 
 ERROR_COLOR = "#c62828"
 MAX_DRAWN_POINTS = 1000   # per series; longer series are thinned for drawing only
 
 
-class LossPlot:
+class LossPlot(LiveView):
     """A live plot of scalar series.
 
     tags: summary tags to plot from the summary stream; tensors: Tensors (or Variables, or
@@ -100,17 +100,6 @@ class LossPlot:
         """Show the error state: 'stopped by KeyboardInterrupt', 'failed: ValueError'."""
         self.error = failure_text(exc) or "failed"
         self.draw()
-
-    def __enter__(self):
-        return self.open()
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is not None:
-                self.fail(exc if exc is not None else exc_type)
-        finally:
-            self.close()
-        return False
 
     def _unsubscribe(self):
         for subscription in self._subscriptions:

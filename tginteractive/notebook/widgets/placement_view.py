@@ -17,7 +17,7 @@ from collections import Counter
 
 from ...runtime import run_events
 from ...runtime.plan import LOCAL_CPU
-from ._history import DisplaySlot, Throttle, failure_text, require, warn_once
+from ._history import DisplaySlot, LiveView, Throttle, failure_text, require, warn_once
 
 ERROR_COLOR = "#c62828"
 _TABLE_STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px"
@@ -123,7 +123,7 @@ class PlacementStats:
                 r.reason.startswith("soft placement")]
 
 
-class PlacementView:
+class PlacementView(LiveView):
     """The placement widget: a per-device summary and a filterable table of placements."""
 
     def __init__(self, records=None, placeholders=(), trace_every=10, throttle=0.5,
@@ -172,17 +172,6 @@ class PlacementView:
     def fail(self, exc):
         self.error = failure_text(exc) or "failed"
         self.refresh()
-
-    def __enter__(self):
-        return self.open()
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is not None:
-                self.fail(exc if exc is not None else exc_type)
-        finally:
-            self.close()
-        return False
 
     def _on_run(self, event):
         self.stats.add_run(event.records, event.dev_stats)
