@@ -2,14 +2,12 @@
 TensorBoard's reader, compared with NumPy, with hand-computed smoothing and with what real
 TensorBoard servers (its default data server and its Python loader) serve over HTTP."""
 import base64
-import contextlib
 import io
 import json
 import math
 import os
 import re
 import struct
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -25,9 +23,10 @@ pytest.importorskip("matplotlib", reason="needs matplotlib (notebook extra)")
 from PIL import Image  # noqa: E402
 from tensorboard.compat.proto import event_pb2  # noqa: E402
 
-from tginteractive.notebook.widgets import board as board_module  # noqa: E402
 from tginteractive.notebook.widgets.board import Board, Kept, rebin, show_board  # noqa: E402
 from tginteractive.summary import writer as writer_module  # noqa: E402
+
+from ..tensorboard_helpers import tensorboard_server  # noqa: E402
 
 START = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
 STEPS, SIZE = 20, 64
@@ -217,32 +216,6 @@ def test_rebin_spreads_counts_in_proportion_to_overlap():
 
 
 # ---- real TensorBoard servers -------------------------------------------------------------------
-@contextlib.contextmanager
-def tensorboard_server(logdir, load_fast, workdir):
-    """The base URL of `tensorboard --logdir logdir --load_fast load_fast` on loopback; the
-    server is terminated by PID whatever happens."""
-    err_path = workdir / f"tensorboard-{load_fast}.err"
-    with open(err_path, "w") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host",
-             "127.0.0.1", "--port", "0", "--load_fast", load_fast, "--reload_interval", "1"],
-            stdout=subprocess.DEVNULL, stderr=err, cwd=str(workdir))
-    try:
-        deadline = time.monotonic() + 60
-        while not (match := re.search(r"http://127\.0\.0\.1:(\d+)/", err_path.read_text())):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tensorboard gave no URL:\n{err_path.read_text()}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{match.group(1)}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def served(base, plugin, run, tag):
     """[(step, value or buckets)] of one time series from TensorBoard's HTTP API."""
     route = "scalars/scalars" if plugin == "scalars" else "histograms/histograms"
@@ -322,7 +295,7 @@ def test_the_board_shows_what_default_tensorboard_serves(scenarios):
     assert board.scalars["loss"]["retag"].steps.tolist() == list(range(10))
     assert board.scalars["acc"]["retag"].steps.tolist() == [5, 6, 7, 8, 9]
     assert board.scalars["loss"]["backwards"].steps.tolist() == [0, 1, 2]
-    with tensorboard_server(root / "logs", "true", root) as base:
+    with tensorboard_server(root / "logs", root, "true") as (base, _):
         for plugin, tag, run in series_of(board):
             answer = eventually(lambda: served(base, plugin, run, tag),
                                 lambda a: same_series(board, plugin, tag, run, a))
@@ -334,7 +307,7 @@ def test_tensorboards_python_loader_agrees_under_the_notebook_policy(scenarios):
     every writer starting with one (the notebook policy) it shows what the board shows;
     'restart' (whose first writer wrote none) it shows with steps 5..9 twice."""
     root, board = scenarios
-    with tensorboard_server(root / "logs", "false", root) as base:
+    with tensorboard_server(root / "logs", root, "false") as (base, _):
         for plugin, tag in (("scalars", "loss"), ("histograms", "weights")):
             answer = eventually(lambda: served(base, plugin, "policy", tag),
                                 lambda a: same_series(board, plugin, tag, "policy", a))
