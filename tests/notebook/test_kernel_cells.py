@@ -142,3 +142,12 @@ def test_kernel_restart_then_checkpoint_restore(kernel, tmp_path):
                    f"saver.restore(sess, tf.train.latest_checkpoint({str(tmp_path)!r}))",
                    cell_id="restore").raise_for_error()
     assert value(kernel, "sess.run(W).tolist()") == trained
+
+
+def test_errors_say_which_cell_and_line_built_the_failing_op(kernel):
+    fresh(kernel)
+    built = kernel.execute("x = tf.placeholder(tf.float32, [None], name='x')\n"
+                           "y = tf.reshape(x, [3], name='bad_reshape')", cell_id="model")
+    r = kernel.execute("tf.Session().run(y, {x: [1.0, 2.0]})", cell_id="run")
+    assert r.error.ename == "InvalidArgumentError"
+    assert f"defined at cell [{built.execution_count}], line 2" in r.error.evalue

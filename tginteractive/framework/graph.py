@@ -24,8 +24,16 @@ def user_site():
     return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
-def format_site(site):
-    return f"{site[0]}:{site[1]}" if site else "<unknown>"
+_CELL_FILE = re.compile(r"^<ipython-input-|ipykernel_\d+[/\\]\d+\.py$")
+
+
+def format_site(site, origin=None):
+    """'file.py:12', or 'cell [3], line 2' for code typed into a notebook cell (`origin`)."""
+    if not site:
+        return "<unknown>"
+    if origin and _CELL_FILE.search(site[0]):
+        return f"{origin}, line {site[1]}"
+    return f"{site[0]}:{site[1]}"
 
 
 class Tensor:
@@ -150,7 +158,7 @@ class Operation:
 
     def describe(self):
         """'name' (Type) created at file:line — the phrase used in error messages."""
-        return f"'{self.name}' ({self.type}) created at {format_site(self.site)}"
+        return f"'{self.name}' ({self.type}) created at {format_site(self.site, self.origin)}"
 
     def __repr__(self):
         return f"<tf.Operation '{self.name}' type={self.type}>"

@@ -218,7 +218,7 @@ class Executable:
 
 def op_error(op, error):
     """The OpError a kernel failure surfaces as: it names the op and where user code built it."""
-    node = f"\n\t [[node {op.name} ({op.type}) defined at {format_site(op.site)}]]"
+    node = f"\n\t [[node {op.name} ({op.type}) defined at {format_site(op.site, op.origin)}]]"
     if isinstance(error, errors.OpError):
         if error.op is None:
             error.op = op

@@ -7,7 +7,7 @@
     order  → creation order, which is topological
 """
 from ..framework import errors
-from ..framework.graph import Operation, Tensor, stale_message
+from ..framework.graph import Operation, Tensor, format_site, stale_message
 from . import devices as devices_lib
 
 LOCAL_CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -183,8 +183,7 @@ def build_plan(graph, targets, feeds, config=None, device_list=None):
 
 
 def _site(op):
-    s = op.site
-    return f"{s[0]}:{s[1]}" if s else "<unknown>"
+    return format_site(op.site, op.origin)
 
 
 def is_fetchable(x):
