@@ -29,6 +29,10 @@ def test_unfed_placeholder_names_it_and_the_fetch():
     assert "float32 and shape [?,3]" in message and "fetch 'loss:0'" in message
     assert info.value.op is x.op
     assert "test_errors.py" in message  # where the placeholder was created
+    unshaped = tf.placeholder(tf.int32, name="anything")
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as info:
+        sess.run(unshaped + 1)
+    assert "placeholder tensor 'anything' with dtype int32: fetch" in str(info.value)
 
 
 def test_wrong_feed_shape_and_dtype():

@@ -65,12 +65,12 @@ def check_feeds(needed, targets, feeds):
         if op.type == "Placeholder":
             fetch = next(t for t in targets if op in prune([t], feeds))
             out = op.outputs[0]
-            shape = "unknown rank" if out.shape.dims is None else \
-                "[" + ",".join("?" if d is None else str(d) for d in out.shape.dims) + "]"
+            shape = "" if out.shape.dims is None else " and shape [" + ",".join(
+                "?" if d is None else str(d) for d in out.shape.dims) + "]"  # TF1's wording
             raise errors.InvalidArgumentError(
                 None, op,
                 f"You must feed a value for placeholder tensor '{op.name}' with dtype "
-                f"{out.dtype.name} and shape {shape}: fetch '{fetch.name}' depends on it. Add "
+                f"{out.dtype.name}{shape}: fetch '{fetch.name}' depends on it. Add "
                 f"it to feed_dict, e.g. sess.run(..., feed_dict={{{op.name}: value}}).\n"
                 f"\t [[node {op.name} (defined at {_site(op)})]]")
 
