@@ -196,7 +196,7 @@ def test_colour_by_requested_device_and_cross_device_edges():
     cross = d.with_class("edge", "tg-cross")
     assert "model/w/read->tower_1/model/MatMul" in cross
     assert "model/w/read->tower_0/model/MatMul" not in cross
-    assert d.strokes["model/w/read->tower_1/model/MatMul"][0] == gv.gd.RED
+    assert d.strokes["model/w/read->tower_1/model/MatMul"][0] == gv.gs.RED
 
 
 def test_colour_by_actual_placement_from_a_session():
@@ -224,7 +224,7 @@ def test_soft_placement_fallback_is_marked_red_and_dashed():
     d = draw(g, color="placement", placement=records)
     assert d.with_class("node", "tg-fallback") == {"on_gpu", "Const"}
     stroke, dashes = d.strokes["on_gpu"]
-    assert stroke == gv.gd.RED and dashes
+    assert stroke == gv.gs.RED and dashes
     assert "soft placement: /device:GPU:0" in d.tooltips["on_gpu"]
     assert "requested device: /device:GPU:0" in d.tooltips["on_gpu"]
 
@@ -238,7 +238,7 @@ def test_colour_by_compute_time_from_run_metadata():
                  options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
                  run_metadata=metadata)
     d = draw(g, color="time", step_stats=metadata)
-    assert d.fills["scope:layer2"] != gv.gd.HEAT[0]
+    assert d.fills["scope:layer2"] != gv.gs.HEAT[0]
     assert "compute:" in d.tooltips["scope:layer2"]
     view = gv.build_view(g, color="time", step_stats=metadata)
     assert any("µs" in label for label, _ in view.legend)
@@ -288,7 +288,7 @@ def test_stale_ops_are_grey():
             tf.constant(1.0, name="a")
     d = draw(g)
     assert d.with_class("node", "tg-stale") == {"uses_a"}
-    assert d.fills["uses_a"] == gv.gd.STALE_FILL
+    assert d.fills["uses_a"] == gv.gs.STALE_FILL
     assert "stale: input 'a:0' was replaced by cell [3]" in d.tooltips["uses_a"]
     assert "created by: cell [2]" in d.tooltips["uses_a"]
     assert "a->uses_a" not in d.titles("edge")
@@ -300,7 +300,7 @@ def test_diff_colours_added_removed_changed():
     assert d.with_class("node", "tg-added") == {"layer1/MatMul"}
     assert d.with_class("node", "tg-changed") == {"layer1/Relu"}
     assert d.with_class("node", "tg-removed") == {"layer1/old_op"}
-    assert d.fills["layer1/MatMul"] == gv.gd.DIFF["added"]
+    assert d.fills["layer1/MatMul"] == gv.gs.DIFF["added"]
     collapsed = draw(layers_graph(), diff=({"layer2/w"}, (), ()))
     assert collapsed.with_class("node", "tg-added") == {"scope:layer2"}
 

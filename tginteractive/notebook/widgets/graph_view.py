@@ -16,6 +16,7 @@ from collections import Counter, namedtuple
 
 from .. import render
 from . import _graph_dot as gd
+from . import _graph_style as gs
 
 try:
     import anywidget
@@ -100,7 +101,7 @@ def op_text(style, op, extra=()):
         lines.append(f"at: {os.path.basename(op.site[0])}:{op.site[1]} in {op.site[2]}")
     if op.name in style.times:
         lines.append(f"compute: {style.times[op.name]:.0f} µs")
-    stale = style.stale.get(op.name) or gd.stale_source(op)
+    stale = style.stale.get(op.name) or gs.stale_source(op)
     if stale:
         lines.append(f"stale: input '{stale[0].name}' was replaced by {stale[1]}")
     lines += [f"{k}: {_brief(v)}" for k, v in sorted(op.attrs.items())[:6]]
@@ -147,7 +148,7 @@ def build_view(graph, root=None, depth=1, expanded=(), collapsed=(), color="type
         raise ValueError(f"No name scope '{root}' in the graph; its top-level scopes are: "
                          f"{', '.join(x for k, x in st.children[''] if k == 'scope')}.")
     layout = gd.Layout(st, root, depth, expanded, collapsed, fold, diff[1] if diff else ())
-    style = gd.Style(layout, mode, records_by_name(placement), times_by_name(step_stats),
+    style = gs.Style(layout, mode, records_by_name(placement), times_by_name(step_stats),
                      diff, highlight)
     dot = gd.to_dot(layout, style, lambda entry: describe(style, entry))
     return View(dot, sorted(style.legend.items()), _summary(layout, depth, color, style), style)
