@@ -33,25 +33,7 @@ TARGET = 0.95      # tginteractive steps/s >= TARGET x NumPy steps/s
 STAT = ["best"]
 
 
-# ---- data and initial weights (shared by every implementation) ------------------------------
-def make_data(batches=4, seed=0):
-    rng = np.random.RandomState(seed)
-    xs = rng.rand(batches, BATCH, SIZES[0]).astype(np.float32)
-    labels = rng.randint(0, SIZES[-1], size=(batches, BATCH))
-    ys = np.eye(SIZES[-1], dtype=np.float32)[labels]
-    return list(zip(xs, ys))
-
-
-def initial_params(seed=1):
-    rng = np.random.RandomState(seed)
-    params = []
-    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        params.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
-        params.append(np.full(fan_out, 0.01, dtype=np.float32))
-    return params
-
-
+# ---- implementations: data and initial weights from common.mlp_batches / mlp_params ------
 class Impl:
     """step(x, y) -> loss (the timed call); params() -> current weights; reset() -> initial."""
 
@@ -66,7 +48,7 @@ def graph_impl(lib):
     with g.as_default():
         x = lib.placeholder(lib.float32, [None, SIZES[0]], name="x")
         y = lib.placeholder(lib.float32, [None, SIZES[-1]], name="y")
-        init = initial_params()
+        init = common.mlp_params(SIZES)
         variables, h = [], x
         for i in range(3):
             w = lib.Variable(init[2 * i], name=f"w{i}")
@@ -97,7 +79,7 @@ def graph_impl(lib):
 
 # ---- hand-written NumPy: forward, backward and Adam, float32, in place -----------------------
 def numpy_impl():
-    init = initial_params()
+    init = common.mlp_params(SIZES)
     state = {}
 
     def reset():
@@ -289,7 +271,7 @@ def main(argv=None):
     mode = "quick" if args.quick else "full"
     print_header(env, mode)
 
-    data = make_data()
+    data = common.mlp_batches(SIZES, BATCH)
     impls = {"tg": graph_impl(tg), "numpy": numpy_impl()}
     if tf1 is not None:
         impls["tf"] = graph_impl(tf1)

@@ -37,24 +37,7 @@ CHECK_STEPS = 3
 TARGET = 1.3      # 2 towers' steps/s >= TARGET x one device's
 
 
-# ---- data, weights, and the step written by hand for NumPy or CuPy ---------------------------
-def make_data(batches=4, seed=0):
-    rng = np.random.RandomState(seed)
-    xs = rng.rand(batches, BATCH, SIZES[0]).astype(np.float32)
-    ys = np.eye(SIZES[-1], dtype=np.float32)[rng.randint(0, SIZES[-1], size=(batches, BATCH))]
-    return list(zip(xs, ys))
-
-
-def initial_params(seed=1):
-    rng = np.random.RandomState(seed)
-    params = []
-    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        params += [rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32),
-                   np.full(fan_out, 0.01, dtype=np.float32)]
-    return params
-
-
+# ---- the step written by hand for NumPy or CuPy (data, weights: common.mlp_*) ------------
 class Impl:
     """step(x, y) -> loss (timed); params() -> weights as NumPy; reset() -> initial weights."""
 
@@ -66,7 +49,7 @@ class Impl:
 def handwritten_impl(xp, to_host=np.asarray):
     """Forward, backward and SGD in float32 on `xp` (numpy or cupy); batches arrive as NumPy
     arrays, as a feed_dict would bring them, and the loss goes back to the host."""
-    init, state = initial_params(), {}
+    init, state = common.mlp_params(SIZES), {}
     lr = np.float32(LR)
 
     def reset():
@@ -97,7 +80,7 @@ def handwritten_impl(xp, to_host=np.asarray):
 # ---- tginteractive: one device, or K towers -------------------------------------------------
 def mlp_loss(x, y):
     """The model function: variables through get_variable, so towers share them."""
-    init, h = initial_params(), x
+    init, h = common.mlp_params(SIZES), x
     for i in range(3):
         w = tg.get_variable(f"w{i}", initializer=init[2 * i])
         b = tg.get_variable(f"b{i}", initializer=init[2 * i + 1])
@@ -132,7 +115,7 @@ def graph_impl(towers, device=None, config=None):
 
     def placement():
         md = tg.RunMetadata()
-        xb, yb = make_data(1)[0]
+        xb, yb = common.mlp_batches(SIZES, BATCH, 1)[0]
         sess.run(fetches, {x: xb, y: yb}, options=tg.RunOptions(
             trace_level=tg.RunOptions.FULL_TRACE), run_metadata=md)
         sess.run(init_op)
@@ -266,7 +249,7 @@ def main(argv=None):
     print(f"  workload: {'-'.join(map(str, SIZES))} ReLU MLP, global batch {BATCH}, float32, "
           f"softmax cross-entropy, SGD(lr={LR:g}); one step = sess.run([train_op, loss], feed)\n")
 
-    data = make_data()
+    data = common.mlp_batches(SIZES, BATCH)
     impls = {"numpy (hand-written)": handwritten_impl(np), "one device": graph_impl(0)}
     for k in tower_counts:
         impls[f"{k} tower{'s' * (k > 1)} on {k} CPU device{'s' * (k > 1)}"] = graph_impl(k)

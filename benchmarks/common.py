@@ -1,4 +1,5 @@
-"""Shared helpers for the benchmarks: timing, environment header, table formatting.
+"""Shared helpers for the benchmarks: timing, environment header, table formatting, and the
+MLP benchmarks' data and initial weights.
 
 Nothing here imports tginteractive or TensorFlow, so it can be reused by other benchmark
 scripts in this folder.
@@ -228,3 +229,24 @@ def settings(args, quick, full):
     chosen["min_time"] = args.min_time or chosen["min_time"]
     chosen["stat"] = args.stat
     return chosen
+
+
+def mlp_batches(sizes, batch, batches=4, seed=0):
+    """[(x, one-hot y)] float32 batches for an MLP of layer `sizes`."""
+    import numpy as np
+    rng = np.random.RandomState(seed)
+    xs = rng.rand(batches, batch, sizes[0]).astype(np.float32)
+    labels = rng.randint(0, sizes[-1], size=(batches, batch))
+    return list(zip(xs, np.eye(sizes[-1], dtype=np.float32)[labels]))
+
+
+def mlp_params(sizes, seed=1):
+    """[W1, b1, W2, b2, ...]: Glorot-uniform float32 kernels and 0.01 biases."""
+    import numpy as np
+    rng = np.random.RandomState(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        params += [rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32),
+                   np.full(fan_out, 0.01, dtype=np.float32)]
+    return params
