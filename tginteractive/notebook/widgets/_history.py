@@ -176,7 +176,17 @@ class DisplaySlot:
                 warn_once(self, "update its output", e)
 
 
-class LiveView:
+class TextRepr:
+    """repr() is the view's deterministic `text()`, and never raises."""
+
+    def __repr__(self):
+        try:
+            return self.text()
+        except Exception as e:  # noqa: BLE001 - a repr must never raise
+            return f"{type(self).__name__}: (no text: {type(e).__name__})"
+
+
+class LiveView(TextRepr):
     """`with view:` opens it (subscribes), and on leaving shows the error state if the block
     raised, then closes it (unsubscribes, leaves the final static output). Subclasses define
     open(), close() and fail(exc)."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._event_reading import Histograms, Kept, Scalars, read_events, select  # noqa: F401
 from ._event_reading import check_logdir
-from ._history import EMA, format_value, require, smooth, warn_once
+from ._history import EMA, TextRepr, format_value, require, smooth, warn_once
 
 COLUMNS, PANEL_INCHES, DPI = 3, (3.0, 2.5), 80  # panels of 240 x 200 px, 720 px wide
 HISTOGRAM_BINS = 30      # TensorBoard's histogram dashboard redraws every step on 30 bins
@@ -40,7 +40,7 @@ def show_board(logdir, tags=None, *, smoothing=0.6, histograms="offset", interac
 
 
 # ---- the board ---------------------------------------------------------------------------------
-class Board:
+class Board(TextRepr):
     """The scalars and histograms of the runs under `logdir`, as TensorBoard shows them.
 
     `scalars` / `histograms`: {tag: {run: Scalars(steps, values) / Histograms(steps,
@@ -105,12 +105,6 @@ class Board:
             lines.append(f"  no tags match {self.tags!r}; tags: {', '.join(every)}" if every
                          else "  no scalar or histogram summaries yet")
         return "\n".join(lines + [f"  warning: {p}" for p in self.problems])
-
-    def __repr__(self):
-        try:
-            return self.text()
-        except Exception as e:  # noqa: BLE001 - a repr must never raise
-            return f"Board: (no text: {type(e).__name__})"
 
     @property
     def png(self):

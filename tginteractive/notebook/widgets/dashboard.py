@@ -89,12 +89,6 @@ class Dashboard(LiveView):
         lines += ["  " + line for line in self.placement.text(status=False).splitlines()]
         return "\n".join(lines)
 
-    def __repr__(self):
-        try:
-            return self.text()
-        except Exception as e:  # noqa: BLE001 - a repr must never raise
-            return f"Dashboard: (no text: {type(e).__name__})"
-
     def _repr_mimebundle_(self, include=None, exclude=None):
         return static_bundle(self.widget, repr(self), self.plot.png if self.closed else b"")
 

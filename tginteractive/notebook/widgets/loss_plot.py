@@ -270,12 +270,6 @@ class LossPlot(LiveView):
             lines.append(self.error)
         return "\n".join(lines)
 
-    def __repr__(self):
-        try:
-            return self.text()
-        except Exception as e:  # noqa: BLE001 - a repr must never raise
-            return f"LossPlot: (no text: {type(e).__name__})"
-
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The widget view, the text and, once closed, the final image as a static PNG."""
         return static_bundle(self.widget, repr(self), self._png if self.closed else b"")

@@ -256,12 +256,6 @@ class PlacementView(LiveView):
         """The placeholders a dry run assumed fed (on the host, CPU:0)."""
         return ["feeds: " + ", ".join(self.placeholders)] if self.placeholders else []
 
-    def __repr__(self):
-        try:
-            return self.text()
-        except Exception as e:  # noqa: BLE001 - a repr must never raise
-            return f"PlacementView: (no text: {type(e).__name__})"
-
     def static_html(self):
         """The summary and the unfiltered table without timings: deterministic HTML."""
         return self._summary_html(timings=False) + self._table_html(text="")
