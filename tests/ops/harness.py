@@ -119,6 +119,18 @@ def numeric_gradient(sess, y, x, value, feed=None, weights=None, eps=1e-6):
     return grad
 
 
+def check_second_derivative(build, value, weights):
+    """The gradient of sum(weights * d sum(build(x)**3) / dx) against central differences of
+    that first gradient: exercises the gradient ops' own gradients."""
+    x = tf.placeholder(tf.float64, value.shape)
+    g = tf.gradients(tf.reduce_sum(build(x) ** 3), x)[0]
+    h = tf.gradients(tf.reduce_sum(g * weights), x)[0]
+    with tf.Session() as sess:
+        got = sess.run(h, {x: value})
+        numeric = numeric_gradient(sess, g, x, value, weights=weights)
+    np.testing.assert_allclose(got, numeric, rtol=1e-4, atol=1e-5)
+
+
 def run_spec(spec):
     """Every check a spec implies: forward (static and dynamic shapes) and gradients."""
     check_forward(spec, static=True)

@@ -5,7 +5,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import indexing_ops
-from tests.ops.harness import Spec, numeric_gradient, run, run_spec, spec_id
+from tests.ops.harness import Spec, check_second_derivative, run, run_spec, spec_id
 
 R = np.random.RandomState(11)
 
@@ -194,13 +194,7 @@ SECOND_ORDER = [
 @pytest.mark.parametrize("build", [b for _, b in SECOND_ORDER], ids=[n for n, _ in SECOND_ORDER])
 def test_second_derivative(build):
     value = f64(2, 3)
-    x = tf.placeholder(tf.float64, [2, 3])
-    g = tf.gradients(tf.reduce_sum(build(x) ** 3), x)[0]
-    h = tf.gradients(tf.reduce_sum(g * value), x)[0]
-    with tf.Session() as sess:
-        got = sess.run(h, {x: value})
-        numeric = numeric_gradient(sess, g, x, value, weights=value)
-    np.testing.assert_allclose(got, numeric, rtol=1e-4, atol=1e-5)
+    check_second_derivative(build, value, weights=value)
 
 
 # ---- errors -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 import tginteractive as tf
 from tginteractive.ops import manip_ops, pad_ops
-from tests.ops.harness import Spec, numeric_gradient, run, run_spec, spec_id
+from tests.ops.harness import Spec, check_second_derivative, run, run_spec, spec_id
 
 R = np.random.RandomState(7)
 
@@ -189,14 +189,7 @@ SECOND_ORDER = [
 def test_second_derivative(build):
     """d/dx of g(x) = d/dx sum(f(x)^3) checked against central differences of g."""
     value = f64(2, 3)
-    x = tf.placeholder(tf.float64, [2, 3])
-    g = tf.gradients(tf.reduce_sum(build(x) ** 3), x)[0]
-    w = R.uniform(0.5, 1.5, (2, 3))
-    h = tf.gradients(tf.reduce_sum(g * w), x)[0]
-    with tf.Session() as sess:
-        got = sess.run(h, {x: value})
-        numeric = numeric_gradient(sess, g, x, value, weights=w)
-    np.testing.assert_allclose(got, numeric, rtol=1e-4, atol=1e-5)
+    check_second_derivative(build, value, weights=R.uniform(0.5, 1.5, (2, 3)))
 
 
 # ---- errors -------------------------------------------------------------------------------
