@@ -187,7 +187,7 @@ class Graph:
         self._device_stack = []
         self._control_stack = []
         self._colocation_stack = []
-        self._name_tags = {}   # name key -> tags that marked it (None: untagged code)
+        self._name_tags = {}   # name key -> the tag that took it (tagged code only)
         self._tag_entries = {}  # tag -> [(collection name, value)] added while it was active
         self._building_function = False
         # While tf.cond/tf.while_loop trace a function body into a FuncGraph nested in this
@@ -212,8 +212,8 @@ class Graph:
             if mark_as_used:
                 self._names_in_use[key] = 1
             name = f"{name}_{i - 1}"
-        if mark_as_used:
-            self._name_tags.setdefault(key, set()).add(active_tag[0])
+        if mark_as_used and active_tag[0] is not None:  # each key is taken once, by one owner
+            self._name_tags[key] = active_tag[0]
         return name
 
     def get_name_scope(self):

@@ -40,12 +40,7 @@ def discard(graph, tag, replaced_by=None):
 def _free_names(graph, tag):
     """Free the names only `tag` took; a freed `base_N` lowers base's counter to N, so
     unique_name hands out the first free suffix again."""
-    for key, owners in list(graph._name_tags.items()):
-        if tag not in owners:
-            continue
-        owners.discard(tag)
-        if owners:
-            continue
+    for key in [k for k, owner in graph._name_tags.items() if owner == tag]:
         del graph._name_tags[key]
         graph._names_in_use.pop(key, None)
         base, _, suffix = key.rpartition("_")

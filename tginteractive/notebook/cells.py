@@ -136,10 +136,6 @@ class CellTracker:
         record = record or self.current or self.last
         return self._snapshot(record.key) if record else []
 
-    def reset(self, label):
-        """After a default-graph reset: sessions on the old graph say where it went."""
-        self.cells.clear()
-
 
 def _signature(op):
     return op.type, tuple(t.name for t in op.inputs)
@@ -153,7 +149,7 @@ def install_policies(tracker):
         label = tracker.current.label if tracker.current else "a notebook cell"
         old_graph.closed_note = f"the default graph was reset in {label}"
         old_graph._bump()
-        tracker.reset(label)
+        tracker.cells.clear()  # what the cells built went with the old graph
     context.add_reset_hook(on_reset)
     return on_reset
 
