@@ -1,12 +1,12 @@
 """Multi-device execution: a placed Plan cut into per-device segments run by device threads.
 
-Consecutive ops on one device form a segment, compiled like a single-device plan into
-straight-line code; segments exchange values through one slot list. Where an op consumes a
-tensor from another device, a copy (the backend's `transfer`) is made once per tensor and
-destination device per run. Each device has a worker thread that runs its segments in plan
-order, waiting only for the segments it depends on: producers of its inputs, its control
-inputs, and the previous segment that touched the same variable (so state changes keep plan
-order). NumPy, BLAS and CuPy release the GIL, so independent towers really overlap.
+`schedule.segments` orders the ops and cuts each device's share into segments; each segment
+is compiled like a single-device plan into straight-line code, and segments exchange values
+through one slot list. Where an op consumes a tensor from another device, a copy (the
+backend's `transfer`) is made once per tensor and destination device per run. Each device has
+a worker thread that runs its segments in order, waiting only for the segments on other
+devices that the schedule says it depends on. NumPy, BLAS and CuPy release the GIL, so
+independent towers really overlap.
 """
 import concurrent.futures
 import threading
@@ -15,41 +15,7 @@ import time
 from ..framework import errors
 from ..framework.graph import Tensor
 from .executor import KernelFailure, _bind, donating_call, donation_input, op_error
-
-
-class _Segment:
-    """Consecutive plan ops on one device: op indices, slots it loads, segments it waits on,
-    and the variables it reads or writes."""
-
-    def __init__(self, index, device):
-        self.index, self.device, self.ops = index, device, []
-        self.loads, self.deps, self.variables = {}, set(), set()
-
-
-def _segments(plan):
-    """Runs of consecutive ops on one device; a run also ends right after an op another
-    device consumes, so that device can start without waiting for the rest of the run."""
-    crosses = _feeds_other_devices(plan)
-    segments, current = [], None
-    for i, op in enumerate(plan.ops):
-        device = plan.placement[op]
-        if current is None or current.device is not device:
-            current = _Segment(len(segments), device)
-            segments.append(current)
-        current.ops.append(i)
-        if op in crosses:
-            current = None
-    return segments
-
-
-def _feeds_other_devices(plan):
-    crosses = set()
-    for op in plan.ops:
-        device = plan.placement[op]
-        for producer in [t.op for t in op.inputs] + list(op._control_inputs):
-            if producer in plan.placement and plan.placement[producer] is not device:
-                crosses.add(producer)
-    return crosses
+from .schedule import segments
 
 
 class ParallelExecutable:
@@ -67,13 +33,13 @@ class ParallelExecutable:
         self._lazy = {op for op in plan.ops if op.op_def.lazy}
         for t in plan.feeds:
             self._slot((t, self.host))
-        self.segments = _segments(plan)
+        self.segments = segments(plan)
         self._owner = {i: seg.index for seg in self.segments for i in seg.ops}
         self._shared = self._shared_tensors()
-        self._last_use = {t: i for i, op in enumerate(plan.ops) for j, t in enumerate(op.inputs)
-                          if j not in op.op_def.ref_inputs}
+        self._last_use = {t: i for seg in self.segments for i in seg.ops
+                          for j, t in enumerate(plan.ops[i].inputs)
+                          if j not in plan.ops[i].op_def.ref_inputs}
         sources = [self._compile(seg) for seg in self.segments]
-        self._add_order()
         env = dict(self._env, _fail=KernelFailure, _clock=time.perf_counter, _rec=self._record)
         self._fns = []
         for seg, src in zip(self.segments, sources):
@@ -90,11 +56,11 @@ class ParallelExecutable:
         """Tensors another segment consumes, or a fetch: only these go into the slot list, so
         each segment's other intermediates are freed when it returns."""
         shared = {t for t in self.plan.targets if isinstance(t, Tensor)}
-        for op in self.plan.ops:
-            owner = self._owner[self._index[op]]
-            for t in op.inputs:
-                if self._owner.get(self._index.get(t.op)) != owner:
-                    shared.add(t)
+        for seg in self.segments:
+            for i in seg.ops:
+                for t in self.plan.ops[i].inputs:
+                    if self._owner.get(self._index.get(t.op)) != seg.index:
+                        shared.add(t)
         return shared
 
     def _slot(self, key):
@@ -109,8 +75,6 @@ class ParallelExecutable:
         lines, local = [], {}
         for i in seg.ops:
             op = self.plan.ops[i]
-            if op in self._lazy and not any(t in self.plan.feeds for t in op.outputs):
-                continue  # variable reads are emitted where they are consumed
             args = [self._input(seg, op, j, t, lines, local) for j, t in enumerate(op.inputs)]
             outs = self._outputs(seg, op, local)
             self._env[f"k{i}"] = _bind(op, self._state, seg.device.backend)
@@ -142,7 +106,6 @@ class ParallelExecutable:
 
     def _input(self, seg, op, j, t, lines, local):
         if j in op.op_def.ref_inputs:
-            seg.variables.add(t.op.name)
             return "None"
         if t.op in self._lazy and t not in self.plan.feeds:
             return self._variable_read(seg, t, lines)
@@ -168,14 +131,9 @@ class ParallelExecutable:
 
     def _load(self, seg, key, prefix):
         slot = self._slot(key)
-        name = seg.loads.setdefault(slot, f"{prefix}{slot}")
-        producer = self._producer.get(slot)
-        if producer is not None and producer != seg.index:
-            seg.deps.add(producer)
-        return name
+        return seg.loads.setdefault(slot, f"{prefix}{slot}")
 
     def _variable_read(self, seg, t, lines):
-        seg.variables.add(t.op.name)
         index = self._index[t.op]
         var_device = self.plan.placement[t.op]
         self._env[f"k{index}"] = _bind(t.op, self._state, var_device.backend)
@@ -205,20 +163,6 @@ class ParallelExecutable:
                 self._producer[slot] = seg.index
             outs.append(f"t{slot}")
         return outs
-
-    def _add_order(self):
-        """Control inputs, and plan order among segments touching the same variable."""
-        last = {}
-        for seg in self.segments:
-            for i in seg.ops:
-                for c in self.plan.ops[i]._control_inputs:
-                    owner = self._owner.get(self._index.get(c))
-                    if owner is not None and owner != seg.index:
-                        seg.deps.add(owner)
-            for name in seg.variables:
-                if last.get(name, seg.index) != seg.index:
-                    seg.deps.add(last[name])
-                last[name] = seg.index
 
     # ---- running ------------------------------------------------------------------------------
     def _record(self, i, start, value):
@@ -253,6 +197,8 @@ class ParallelExecutable:
         done = [threading.Event() for _ in self.segments]
         failures = []
         queues = list(self._queues.items())
+        if not queues:  # only variables fetched: nothing to run
+            return
         if len(queues) > 1 and self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(
                 max_workers=len(queues) - 1, thread_name_prefix="tginteractive-device")
