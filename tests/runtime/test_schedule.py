@@ -137,20 +137,22 @@ def test_towers_do_not_wait_for_each_other():
     def model(xs, ys):
         h = tf.layers.dense(xs, 5, activation=tf.nn.relu, name="hidden")
         return tf.reduce_mean(tf.square(tf.layers.dense(h, 1, name="out") - ys))
-    result = tf.train.replicate_model(model, [x, y], optimizer=tf.train.GradientDescentOptimizer(0.1),
-                                      devices=["/cpu:0", "/cpu:1"])
+    result = tf.train.replicate_model(model, [x, y], devices=["/cpu:0", "/cpu:1"],
+                                      optimizer=tf.train.GradientDescentOptimizer(0.1))
     plan = plan_of([result.train_op, result.loss], [x, y],
                    config=tf.ConfigProto(device_count={"CPU": 2}))
     segments = check_schedule(plan)
     by_index = {s.index: s for s in segments}
 
-    def upstream(seg):  # every segment this one waits for, directly or not
+    def upstream(seg):  # every segment that finishes before this one may start
         found, stack = set(), list(seg.deps)
         while stack:
             d = stack.pop()
             if d not in found:
-                found.add(d)
+                found.add(d)  # and what its device ran before it, and what that waited for
                 stack.extend(by_index[d].deps)
+                stack.extend(s.index for s in segments
+                             if s.device is by_index[d].device and s.index < d)
         return found
     tower_ops = {k: {i for i, op in enumerate(plan.ops) if op.name.startswith(f"tower_{k}/")}
                  for k in (0, 1)}

@@ -445,6 +445,10 @@ def test_towers_benchmark_quick_run_validates(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())
-    assert set(result["cpu"]["validation"]) == {"one device", "1 tower on 1 CPU device",
-                                                "2 towers on 2 CPU devices"}
+    rows = {"numpy, 2 threads (hand-written)", "one device", "1 tower on 1 CPU device",
+            "2 towers on 2 CPU devices"}  # each trained to NumPy's weights before timing
+    for section in ("cpu", "cpu_one_thread_per_op"):
+        assert set(result[section]["validation"]) == rows
+        assert result[section]["placement"]["2 towers on 2 CPU devices"].keys() == \
+            {"device:CPU:0", "device:CPU:1"}
     assert result["two_tower_speedup"] > 0

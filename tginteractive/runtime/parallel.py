@@ -49,6 +49,7 @@ class ParallelExecutable:
         self._queues = {}
         for seg in self.segments:
             self._queues.setdefault(seg.device, []).append(seg)
+        self._plan_runs()
         self._pool = None
 
     # ---- compilation ------------------------------------------------------------------------
@@ -193,19 +194,30 @@ class ParallelExecutable:
             return value
         return device.backend.fetch_copy(value)
 
+    def _plan_runs(self):
+        """Per device, its segments as (function, events to wait for, event to set): only
+        segments another device waits for get an event."""
+        awaited = sorted({d for seg in self.segments for d in seg.deps})
+        event_of = {seg_index: k for k, seg_index in enumerate(awaited)}
+        self._event_count = len(awaited)
+        self._free_events = []  # event lists of finished runs, reused (runs may overlap)
+        self._runs = [(device, [(self._fns[seg.index], tuple(event_of[d] for d in seg.deps),
+                                 event_of.get(seg.index)) for seg in queue])
+                      for device, queue in self._queues.items()]
+
     def _run_segments(self, vals):
-        done = [threading.Event() for _ in self.segments]
-        failures = []
-        queues = list(self._queues.items())
-        if not queues:  # only variables fetched: nothing to run
+        if not self._runs:  # only variables fetched: nothing to run
             return
-        if len(queues) > 1 and self._pool is None:
+        done = self._free_events.pop() if self._free_events else \
+            [threading.Event() for _ in range(self._event_count)]
+        failures = []
+        if len(self._runs) > 1 and self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=len(queues) - 1, thread_name_prefix="tginteractive-device")
+                max_workers=len(self._runs) - 1, thread_name_prefix="tginteractive-device")
         futures = [self._pool.submit(self._run_queue, d, q, vals, done, failures)
-                   for d, q in queues[1:]]
+                   for d, q in self._runs[1:]]
         try:
-            self._run_queue(*queues[0], vals, done, failures)
+            self._run_queue(*self._runs[0], vals, done, failures)
         except BaseException as e:  # an interrupt in the main thread stops the workers too
             failures.append(e)
             for event in done:
@@ -216,24 +228,29 @@ class ParallelExecutable:
                 future.result()
         if failures:
             self._raise(failures[0])
+        for event in done:
+            event.clear()
+        self._free_events.append(done)
 
-    def _run_queue(self, device, queue, vals, done, failures):
+    @staticmethod
+    def _run_queue(device, queue, vals, done, failures):
         backend = device.backend
         with backend.quiet(), backend.run_context():
-            for seg in queue:
-                for dep in seg.deps:
-                    done[dep].wait()
+            for fn, waits, signal in queue:
+                for k in waits:
+                    done[k].wait()
                 if failures:
                     break
                 try:
-                    self._fns[seg.index](vals)
+                    fn(vals)
                 except BaseException as e:
                     failures.append(e)
                     for event in done:
                         event.set()
                     return
                 finally:
-                    done[seg.index].set()
+                    if signal is not None:
+                        done[signal].set()
 
     def _raise(self, failure):
         if isinstance(failure, KernelFailure):

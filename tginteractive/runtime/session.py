@@ -13,6 +13,7 @@ from .devices import local_devices
 from .executor import Executable, RunState
 from .parallel import ParallelExecutable
 from .plan import build_plan
+from .threads import limit_threads, requested_threads
 
 DeviceAttributes = collections.namedtuple(
     "DeviceAttributes", "name device_type memory_limit_bytes incarnation")
@@ -32,6 +33,7 @@ class BaseSession:
         self._graph = graph if graph is not None else context.get_default_graph()
         self._config = config or ConfigProto()
         self._devices = local_devices(self._config)
+        self._threads = requested_threads(self._config)
         self._state = RunState()
         self._closed = False
         self._executables = {}
@@ -113,7 +115,7 @@ class BaseSession:
             _drop_reshaped_variables(plan.ops, self._state)
             if self._config.log_device_placement:
                 print("\n".join(r.line() for r in plan.records))
-            exe = _compile(plan, self._state, traced)
+            exe = limit_threads(_compile(plan, self._state, traced), self._threads)
             if key in self._executables:
                 self._executables[key].close()
             self._executables[key] = exe
