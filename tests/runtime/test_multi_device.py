@@ -91,13 +91,15 @@ def test_variable_updates_keep_plan_order_across_devices():
         assert sess.run(second) == 10.0 and sess.run(v) == 10.0
 
 
-def test_errors_on_a_worker_device_name_the_op():
+@pytest.mark.parametrize("inter_op", [0, 1, 2])  # measured choice, inline, device threads
+def test_errors_on_a_worker_device_name_the_op(inter_op):
     x = tf.placeholder(tf.float64, [None])
     with tf.device("/cpu:1"):
         bad = tf.reshape(x, [2, 2], name="bad_reshape")
     with tf.device("/cpu:0"):
         out = bad * 2.0
-    with tf.Session(config=TWO_CPUS) as sess:
+    config = tf.ConfigProto(device_count={"CPU": 2}, inter_op_parallelism_threads=inter_op)
+    with tf.Session(config=config) as sess:
         with pytest.raises(tf.errors.InvalidArgumentError, match="bad_reshape"):
             sess.run(out, {x: [1.0, 2.0, 3.0]})
         assert sess.run(out, {x: [1.0, 2.0, 3.0, 4.0]}).shape == (2, 2)

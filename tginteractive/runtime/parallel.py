@@ -6,22 +6,28 @@ through one slot list. Where an op consumes a tensor from another device, a copy
 backend's `transfer`) is made once per tensor and destination device per run. Each device has
 a worker thread that runs its segments in order, waiting only for the segments on other
 devices that the schedule says it depends on. NumPy, BLAS and CuPy release the GIL, so
-independent towers really overlap.
+independent towers really overlap. Small plans run faster with every segment on the calling
+thread, in schedule order; runtime/dispatch.py decides which way each run goes.
 """
 import concurrent.futures
+import contextlib
 import threading
 import time
 
+from ..backends.base import Backend
 from ..framework import errors
 from ..framework.graph import Tensor
+from .dispatch import INLINE, THREADS, ModeChooser
 from .executor import KernelFailure, _bind, donating_call, donation_input, op_error
 from .schedule import segments
 
 
 class ParallelExecutable:
-    """A multi-device Plan bound to one session's state: call it with the feed values."""
+    """A multi-device Plan bound to one session's state: call it with the feed values.
+    `mode`: THREADS or INLINE (see dispatch.py); None measures both and keeps the faster.
+    Traced runs always use device threads, so their timelines show real overlap."""
 
-    def __init__(self, plan, state, traced=False, raw=False):
+    def __init__(self, plan, state, traced=False, raw=False, mode=None):
         self.plan, self.traced, self.raw = plan, traced, raw
         self.records, self.donated = [], []
         self.host = plan.devices[0]
@@ -49,8 +55,10 @@ class ParallelExecutable:
         self._queues = {}
         for seg in self.segments:
             self._queues.setdefault(seg.device, []).append(seg)
-        self._plan_runs()
+        self._prepare_runs()
         self._pool = None
+        self.mode = THREADS if traced else mode
+        self.chooser = ModeChooser() if self.mode is None else None
 
     # ---- compilation ------------------------------------------------------------------------
     def _shared_tensors(self):
@@ -176,8 +184,15 @@ class ParallelExecutable:
         vals = [None] * len(self._slots)
         for t, value in zip(self.plan.feeds, feed_values):
             vals[self._slots[(t, self.host)]] = value
-        self._run_segments(vals)
-        return tuple(self._result(t, vals) for t in self.plan.targets)
+        if self.chooser is None:
+            (self._run_inline if self.mode == INLINE else self._run_segments)(vals)
+            return tuple(self._result(t, vals) for t in self.plan.targets)
+        mode = self.chooser.choose()
+        start = time.perf_counter()
+        (self._run_inline if mode == INLINE else self._run_segments)(vals)
+        results = tuple(self._result(t, vals) for t in self.plan.targets)  # GPU fetches sync
+        self.chooser.record(mode, time.perf_counter() - start)
+        return results
 
     def _result(self, t, vals):
         if not isinstance(t, Tensor):
@@ -194,9 +209,10 @@ class ParallelExecutable:
             return value
         return device.backend.fetch_copy(value)
 
-    def _plan_runs(self):
-        """Per device, its segments as (function, events to wait for, event to set): only
-        segments another device waits for get an event."""
+    def _prepare_runs(self):
+        """For device threads: per device, its segments as (function, events to wait for,
+        event to set), where only segments another device waits for get an event. For inline
+        runs: every segment's function, with the backend to make current if it has one."""
         awaited = sorted({d for seg in self.segments for d in seg.deps})
         event_of = {seg_index: k for k, seg_index in enumerate(awaited)}
         self._event_count = len(awaited)
@@ -204,6 +220,25 @@ class ParallelExecutable:
         self._runs = [(device, [(self._fns[seg.index], tuple(event_of[d] for d in seg.deps),
                                  event_of.get(seg.index)) for seg in queue])
                       for device, queue in self._queues.items()]
+        self._backends = list({seg.device.backend: None for seg in self.segments})
+        self._inline = [(self._fns[seg.index], seg.device.backend if type(
+            seg.device.backend).run_context is not Backend.run_context else None)
+            for seg in self.segments]
+
+    def _run_inline(self, vals):
+        """Every segment on the calling thread, in schedule order."""
+        with contextlib.ExitStack() as stack:
+            for backend in self._backends:
+                stack.enter_context(backend.quiet())
+            try:
+                for fn, backend in self._inline:
+                    if backend is None:
+                        fn(vals)
+                    else:
+                        with backend.run_context():
+                            fn(vals)
+            except KernelFailure as failure:
+                self._raise(failure)
 
     def _run_segments(self, vals):
         if not self._runs:  # only variables fetched: nothing to run

@@ -10,6 +10,7 @@ from . import fetches as fetch_lib
 from . import run_events
 from .config import ConfigProto, DeviceStepStats, NodeExecStats, RunMetadata, RunOptions
 from .devices import local_devices
+from .dispatch import mode_for
 from .executor import Executable, RunState
 from .parallel import ParallelExecutable
 from .plan import build_plan
@@ -34,6 +35,7 @@ class BaseSession:
         self._config = config or ConfigProto()
         self._devices = local_devices(self._config)
         self._threads = requested_threads(self._config)
+        self._mode = mode_for(self._config)
         self._state = RunState()
         self._closed = False
         self._executables = {}
@@ -115,7 +117,7 @@ class BaseSession:
             _drop_reshaped_variables(plan.ops, self._state)
             if self._config.log_device_placement:
                 print("\n".join(r.line() for r in plan.records))
-            exe = limit_threads(_compile(plan, self._state, traced), self._threads)
+            exe = limit_threads(_compile(plan, self._state, traced, self._mode), self._threads)
             if key in self._executables:
                 self._executables[key].close()
             self._executables[key] = exe
@@ -254,9 +256,10 @@ def _drop_reshaped_variables(ops, state):
                 f"{value.dtype}) was dropped")
 
 
-def _compile(plan, state, traced=False):
-    """A single-device NumPy plan compiles to one function; anything else runs per device."""
+def _compile(plan, state, traced=False, mode=None):
+    """A single-device NumPy plan compiles to one function; anything else runs per device
+    (`mode`: see runtime/dispatch.py)."""
     used = set(plan.placement.values())
     if len(used) <= 1 and all(d.backend is NUMPY for d in used):
         return Executable(plan, state, NUMPY, traced)
-    return ParallelExecutable(plan, state, traced)
+    return ParallelExecutable(plan, state, traced, mode=mode)
