@@ -5,7 +5,7 @@ hand-written in NumPy, whole and as K shards on K threads (the most towers can g
 On a machine with CuPy and a GPU it also times the step placed on /gpu:0 against the same
 step hand-written in CuPy.
 
-    python benchmarks/bench_towers.py             # full run: ~40 s
+    python benchmarks/bench_towers.py             # full run: ~60 s
     python benchmarks/bench_towers.py --quick     # smoke run, < 20 s
     python benchmarks/bench_towers.py --towers 1,2,4 --json benchmarks/results/towers.json
 
@@ -17,9 +17,12 @@ matmuls already use every core), and with one thread per op
 each tower has a core of its own as TF's per-device thread pools would give it. Target: 2
 towers >= 1.3x the one-device step rate, judged in the one-thread-per-op section; in the
 default section no implementation can reach it on 2 cores, which the hand-written threaded
-row shows.
+row shows. A third section times a tutorial-sized model's towers on 2 simulated GPUs on
+device threads, inline, and by the runtime's measured choice (inter_op_parallelism_threads
+2, 1 and 0): there, thread hand-offs cost more than the work.
 """
 import concurrent.futures
+import functools
 import json
 import os
 import sys
@@ -65,12 +68,12 @@ def loss_and_grads(xp, params, x, y):
     return loss, [x.T @ d0, d0.sum(axis=0), h0.T @ d1, d1.sum(axis=0), h1.T @ d, d.sum(axis=0)]
 
 
-def handwritten_impl(xp, to_host=np.asarray, towers=1):
+def handwritten_impl(xp, to_host=np.asarray, towers=1, sizes=SIZES):
     """Forward, backward and SGD in float32 on `xp` (numpy or cupy); batches arrive as NumPy
     arrays, as a feed_dict would bring them, and the loss goes back to the host. towers > 1:
     the batch is cut into that many shards whose gradients are computed on as many threads at
     once and averaged (NumPy and BLAS release the GIL)."""
-    init, state = common.mlp_params(SIZES), {}
+    init, state = common.mlp_params(sizes), {}
     lr = np.float32(LR)
     pool = concurrent.futures.ThreadPoolExecutor(towers - 1) if towers > 1 else None
 
@@ -109,9 +112,9 @@ def capped(impl, controller):
 
 
 # ---- tginteractive: one device, or K towers -------------------------------------------------
-def mlp_loss(x, y):
+def mlp_loss(x, y, sizes=SIZES):
     """The model function: variables through get_variable, so towers share them."""
-    init, h = common.mlp_params(SIZES), x
+    init, h = common.mlp_params(sizes), x
     for i in range(3):
         w = tg.get_variable(f"w{i}", initializer=init[2 * i])
         b = tg.get_variable(f"b{i}", initializer=init[2 * i + 1])
@@ -121,22 +124,25 @@ def mlp_loss(x, y):
     return tg.reduce_mean(tg.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=h))
 
 
-def graph_impl(towers, device=None, config=None, threads=0):
+def graph_impl(towers, device=None, config=None, threads=0, sizes=SIZES, batch=BATCH,
+               tower_device="cpu"):
     """towers=0: the plain graph on one device (`device`, if given); else replicate_model
-    over /cpu:0..towers-1 in a session with that many virtual CPU devices. threads: the
-    session's intra_op_parallelism_threads."""
+    over /cpu:0..towers-1 (or /gpu:..) in a session with that many virtual CPU devices, or
+    `config`. threads: the session's intra_op_parallelism_threads."""
     g = tg.Graph()
     with g.as_default():
-        x = tg.placeholder(tg.float32, [None, SIZES[0]], name="x")
-        y = tg.placeholder(tg.float32, [None, SIZES[-1]], name="y")
+        x = tg.placeholder(tg.float32, [None, sizes[0]], name="x")
+        y = tg.placeholder(tg.float32, [None, sizes[-1]], name="y")
         opt = tg.train.GradientDescentOptimizer(LR)
+        model = functools.partial(mlp_loss, sizes=sizes)
         if towers == 0:
             with tg.device(device):
-                loss = mlp_loss(x, y)
+                loss = model(x, y)
                 train = opt.minimize(loss)
         else:
-            result = tg.train.replicate_model(mlp_loss, [x, y], optimizer=opt,
-                                              devices=[f"/cpu:{i}" for i in range(towers)])
+            result = tg.train.replicate_model(
+                model, [x, y], optimizer=opt,
+                devices=[f"/{tower_device}:{i}" for i in range(towers)])
             loss, train = result.loss, result.train_op
             config = config or tg.ConfigProto(device_count={"CPU": towers},
                                               intra_op_parallelism_threads=threads)
@@ -149,7 +155,7 @@ def graph_impl(towers, device=None, config=None, threads=0):
 
     def placement():
         md = tg.RunMetadata()
-        xb, yb = common.mlp_batches(SIZES, BATCH, 1)[0]
+        xb, yb = common.mlp_batches(sizes, batch, 1)[0]
         sess.run(fetches, {x: xb, y: yb}, options=tg.RunOptions(
             trace_level=tg.RunOptions.FULL_TRACE), run_metadata=md)
         sess.run(init_op)
@@ -267,6 +273,24 @@ def cpu_impls(tower_counts, controller=None):
     return impls
 
 
+SMALL_SIZES, SMALL_BATCH = (2, 16, 16, 2), 128  # tutorial 6's size of model
+
+
+def small_section(settings):
+    """Tutorial-sized towers on 2 simulated GPUs: device threads, inline, measured choice."""
+    impls = {"numpy (hand-written)": handwritten_impl(np, sizes=SMALL_SIZES),
+             "one device": graph_impl(0, sizes=SMALL_SIZES, batch=SMALL_BATCH)}
+    for name, inter_op in [("device threads", 2), ("inline", 1), ("measured choice", 0)]:
+        config = tg.ConfigProto(device_count={"GPU": 2}, simulate_gpus=True,
+                                allow_soft_placement=True, inter_op_parallelism_threads=inter_op)
+        impls[f"2 towers, {name}"] = graph_impl(2, config=config, sizes=SMALL_SIZES,
+                                                batch=SMALL_BATCH, tower_device="gpu")
+    title = (f"\nSmall model ({'-'.join(map(str, SMALL_SIZES))}, batch {SMALL_BATCH}): towers on "
+             "2 simulated GPUs, by inter_op_parallelism_threads")
+    return run_section(title, impls, common.mlp_batches(SMALL_SIZES, SMALL_BATCH),
+                       "numpy (hand-written)", "2 towers, device threads", settings)
+
+
 def main(argv=None):
     p = common.parser(__doc__, "2 towers miss the speedup target")
     p.add_argument("--towers", default="1,2", help="tower counts to time, e.g. 1,2,4")
@@ -316,6 +340,9 @@ def main(argv=None):
     if two is not None:
         print(f"\ntarget: 2 towers >= {TARGET:.2f}x one device's rate, one thread per op -> "
               f"{two:.2f}x {'PASS' if two >= TARGET else 'FAIL'}")
+    out["small"] = small_section(settings)
+    choice = out["small"]["speedup"]["2 towers, measured choice"]
+    print(f"small towers: the measured choice runs at {choice:.2f}x the device threads' rate")
     out["gpu"], out["gpu_skipped"] = (None, "disabled by --no-gpu") if args.no_gpu else \
         gpu_section(data, settings)
     if out["gpu_skipped"]:

@@ -451,4 +451,6 @@ def test_towers_benchmark_quick_run_validates(tmp_path):
         assert set(result[section]["validation"]) == rows
         assert result[section]["placement"]["2 towers on 2 CPU devices"].keys() == \
             {"device:CPU:0", "device:CPU:1"}
+    assert set(result["small"]["validation"]) == {
+        "one device", "2 towers, device threads", "2 towers, inline", "2 towers, measured choice"}
     assert result["two_tower_speedup"] > 0
