@@ -81,6 +81,24 @@ def test_values_sharing_a_variables_memory_are_reads_of_it():
     check_schedule(plan)
 
 
+def test_a_cond_using_a_variable_is_ordered_with_its_updates():
+    with tf.device("/cpu:0"):
+        v = tf.Variable(1.0, name="v")
+    pred = tf.placeholder(tf.bool, [], name="pred")
+    with tf.device("/cpu:1"):
+        picked = tf.cond(pred, lambda: v * 2.0, lambda: v * 3.0, name="picked")
+    with tf.device("/cpu:2"):
+        update = tf.assign_add(v, 10.0, name="update")
+    plan = plan_of([picked, update], feeds=[pred])
+    assert "picked" in preds_by_name(plan)["update"]  # the branch reads v before the update
+    check_schedule(plan)
+    with tf.Session(config=THREE_CPUS) as sess:
+        sess.run(v.initializer)
+        for k in range(20):
+            got, _ = sess.run([picked, update], {pred: k % 2 == 0})
+            assert got == (1.0 + 10 * k) * (2.0 if k % 2 == 0 else 3.0)
+
+
 def test_fed_tensors_and_control_inputs():
     x = tf.placeholder(tf.float32, [], name="x")
     with tf.device("/cpu:1"):

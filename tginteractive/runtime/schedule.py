@@ -6,8 +6,9 @@ that needs a weight would wait for all of tower 0. Here the ops are reordered, k
 constraint of the plan:
 
 - data and control edges (a lazy variable op is not executed; its consumers read it),
-- per variable, plan order between writers (ops taking it by reference) and readers: a
-  reader comes after the writer before it, a writer after that writer and every reader
+- per variable, plan order between writers (ops taking it by reference, and ops consuming
+  such an op's output, like a tf.cond whose branches use the variable by name) and readers:
+  a reader comes after the writer before it, a writer after that writer and every reader
   since, so values are exactly those of sequential execution,
 - plan order among ops with outside effects (Print, py_func, file and iterator ops).
 
@@ -44,8 +45,8 @@ def _has_effects(op_def):
 def predecessors(plan):
     """For each plan index, the plan indices that must run before it. A lazy op (a
     variable) is never run or waited on: its consumers read it. A value that may share
-    memory with a variable (a read passed through views, or an update's result) is read
-    from the variable, so its consumers count as readers of that variable."""
+    memory with a variable (a read passed through views, an update's result, a cond's
+    output) is read from the variable, so its consumers count as readers of it."""
     index = {op: i for i, op in enumerate(plan.ops)}
     fed = set(plan.feeds)
     preds = [set() for _ in plan.ops]
@@ -64,6 +65,8 @@ def predecessors(plan):
                 reads.update(holds.get(t, ()))
                 if not t.op.op_def.lazy:
                     preds[i].add(index[t.op])
+                if t.op.op_def.ref_inputs and not t.op.op_def.aliases:
+                    writes.update(_named(t.op))  # e.g. RefCapture: a cond reads it by name
         for c in op._control_inputs:
             if c in index and not c.op_def.lazy:
                 preds[i].add(index[c])
@@ -80,13 +83,20 @@ def predecessors(plan):
             if last_effect is not None:
                 preds[i].add(last_effect)
             last_effect = i
-        if op.op_def.aliases and op.inputs:
-            source = op.inputs[0]
-            held = {source.op.name} if 0 in refs else \
-                set() if source in fed else holds.get(source, set())
+        if op.op_def.aliases:  # outputs may be views of input 0 (of any input: cond, while)
+            held = set(writes)
+            for t in op.inputs:
+                if t not in fed:
+                    held.update(holds.get(t, ()))
             holds.update((t, held) for t in op.outputs if held)
         preds[i].discard(i)
     return preds
+
+
+def _named(op):
+    """The variables an op takes by reference."""
+    refs = op.op_def.ref_inputs
+    return {t.op.name for j, t in enumerate(op.inputs) if j in refs}
 
 
 def execution_order(plan, preds):
