@@ -47,6 +47,13 @@ def test_wrong_feed_shape_and_dtype():
             sess.run(y, {x: "abc"})
         with pytest.raises(TypeError, match="The value of a feed cannot be a tf.Tensor"):
             sess.run(y, {x: tf.constant(1.0)})
+        small = tf.placeholder(tf.int32, [], name="small")
+        with pytest.raises(TypeError, match=r"Type of feed value 1099511627776 with type "
+                           r"<class 'int'> is not compatible with Tensor type <class "
+                           r"'numpy.int32'> \(feeding Tensor 'small:0'\). Try explicitly "
+                           r"setting the type of the feed tensor to a larger type"):
+            sess.run(small * 2, {small: 2 ** 40})  # TF1's TypeError, not a wrapped-around int
+        assert sess.run(small, {small: 2 ** 31 - 1}) == 2 ** 31 - 1  # the largest int32 fits
         with pytest.raises(TypeError, match="Cannot interpret feed_dict key as Tensor"):
             sess.run(y, {3: 1.0})
         with pytest.raises(TypeError, match="Cannot interpret feed_dict key as Tensor"):

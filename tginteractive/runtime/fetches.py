@@ -110,7 +110,12 @@ def convert_feed(tensor, value):
             array = encode_strings(value)
         else:
             array = np.asarray(value, dtype=dtype.as_numpy_dtype)
-    except (TypeError, ValueError, OverflowError) as e:
+    except OverflowError:  # TF1's TypeError and wording
+        raise TypeError(f"Type of feed value {_short(value)} with type {type(value)} is not "
+                        f"compatible with Tensor type {dtype.as_numpy_dtype} (feeding Tensor "
+                        f"'{tensor.name}'). Try explicitly setting the type of the feed tensor "
+                        "to a larger type (e.g. int64).") from None
+    except (TypeError, ValueError) as e:
         raise ValueError(f"Cannot feed value {_short(value)} to Tensor '{tensor.name}' of dtype "
                          f"{dtype.name}: {e}") from None
     dims = tensor._shape.dims
