@@ -52,11 +52,9 @@ class ParallelExecutable:
             exec(compile(src, f"<segment {seg.index} on {seg.device.short_name}>", "exec"), env)
             self._fns.append(env.pop("run"))
         self.source = "\n".join(sources)
-        self._queues = {}
-        for seg in self.segments:
-            self._queues.setdefault(seg.device, []).append(seg)
         self._prepare_runs()
         self._pool = None
+        self._runner = {THREADS: self._run_segments, INLINE: self._run_inline}
         self.mode = THREADS if traced else mode
         self.chooser = ModeChooser() if self.mode is None else None
 
@@ -185,11 +183,11 @@ class ParallelExecutable:
         for t, value in zip(self.plan.feeds, feed_values):
             vals[self._slots[(t, self.host)]] = value
         if self.chooser is None:
-            (self._run_inline if self.mode == INLINE else self._run_segments)(vals)
+            self._runner[self.mode](vals)
             return tuple(self._result(t, vals) for t in self.plan.targets)
         mode = self.chooser.choose()
         start = time.perf_counter()
-        (self._run_inline if mode == INLINE else self._run_segments)(vals)
+        self._runner[mode](vals)
         results = tuple(self._result(t, vals) for t in self.plan.targets)  # GPU fetches sync
         self.chooser.record(mode, time.perf_counter() - start)
         return results
@@ -217,9 +215,12 @@ class ParallelExecutable:
         event_of = {seg_index: k for k, seg_index in enumerate(awaited)}
         self._event_count = len(awaited)
         self._free_events = []  # event lists of finished runs, reused (runs may overlap)
-        self._runs = [(device, [(self._fns[seg.index], tuple(event_of[d] for d in seg.deps),
-                                 event_of.get(seg.index)) for seg in queue])
-                      for device, queue in self._queues.items()]
+        queues = {}
+        for seg in self.segments:
+            queues.setdefault(seg.device, []).append(
+                (self._fns[seg.index], tuple(event_of[d] for d in seg.deps),
+                 event_of.get(seg.index)))
+        self._runs = list(queues.items())
         self._backends = list({seg.device.backend: None for seg in self.segments})
         self._inline = [(self._fns[seg.index], seg.device.backend if type(
             seg.device.backend).run_context is not Backend.run_context else None)

@@ -57,11 +57,9 @@ def predecessors(plan):
             holds.update((t, {op.name}) for t in op.outputs)
             continue
         refs = op.op_def.ref_inputs
-        reads, writes = set(), set()
+        reads, writes = set(), _named(op)
         for j, t in enumerate(op.inputs):
-            if j in refs:
-                writes.add(t.op.name)
-            elif t not in fed and t.op in index:
+            if j not in refs and t not in fed and t.op in index:
                 reads.update(holds.get(t, ()))
                 if not t.op.op_def.lazy:
                     preds[i].add(index[t.op])

@@ -4,8 +4,7 @@ NumPy's kernels run on one thread except BLAS (matmul and friends), which by def
 every call over all cores. With N set, a session's runs cap BLAS at N threads through
 threadpoolctl, and restore the previous setting when the run ends. The cap is process-wide
 while a run lasts (BLAS has one setting per process), which is what a notebook running one
-session at a time wants; `inter_op_parallelism_threads` needs nothing: each device already
-has its own worker thread.
+session at a time wants. (`inter_op_parallelism_threads` is runtime/dispatch.py's.)
 """
 import warnings
 
