@@ -57,6 +57,19 @@ def test_discarded_ops_leave_lookups_and_consumer_lists():
         g.get_operation_by_name("b")
 
 
+def test_compiled_plans_survive_a_discard_that_retires_no_op():
+    g = tf.Graph()
+    x = build(g, "A", "cell [1]", lambda: tf.constant(2.0, name="x") * 3.0)
+    with g.as_default(), tf.Session() as sess:
+        assert sess.run(x) == 6.0 and sess.plans_built == 1
+        g.discard("cell that built nothing", "cell [2]")  # e.g. a cell that only printed
+        assert sess.run(x) == 6.0 and sess.plans_built == 1
+        y = build(g, "B", "cell [3]", lambda: tf.constant(1.0, name="y"))
+        g.discard("B", "cell [4]")  # retires y: plans are rebuilt against the new graph
+        assert sess.run(x) == 6.0 and sess.plans_built == 2
+    assert y.op.retired == "cell [4]"
+
+
 def test_stale_tensors_fail_at_construction_and_run_naming_both_owners():
     g = tf.Graph()
     a = build(g, "A", "cell [1]", lambda: tf.constant(1.0, name="a"))

@@ -33,7 +33,8 @@ def discard(graph, tag, replaced_by=None):
     _drop_entries(graph, graph._tag_entries.pop(tag, []), gone)
     for hook in list(on_discard):
         hook(graph, gone, tag)
-    graph._bump()
+    if gone:  # compiled plans stay valid when no op left (e.g. a cell that only printed)
+        graph._bump()
     return retired
 
 
