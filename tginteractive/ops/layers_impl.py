@@ -45,7 +45,7 @@ def layer_scope(name, default_name, reuse):
 def add_weight(name, shape, dtype, initializer=None, regularizer=None, trainable=True):
     """get_variable in the layer's scope; the regularizer runs (in the layer's name scope,
     `dense/kernel/Regularizer/...`) only when the variable is new, as TF's layers do."""
-    existing = {id(v) for v in global_variables()}
+    existing = {id(v) for v in global_variables()} if regularizer is not None else ()
     var = get_variable(name, shape, dtype, initializer=initializer, trainable=trainable)
     if regularizer is not None and id(var) not in existing:
         with name_scope(f"{name}/Regularizer"):
