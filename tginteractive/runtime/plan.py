@@ -11,6 +11,7 @@ from ..framework.graph import Operation, Tensor, format_site, stale_message
 from . import devices as devices_lib
 
 LOCAL_CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
+SOFT_PLACEMENT = "soft placement"  # how the reason of a fallback placement starts
 
 
 class Plan:
@@ -83,6 +84,11 @@ class PlacementRecord:
     def __init__(self, op, device, reason):
         self.op, self.requested, self.device, self.reason = op, op.device, device, reason
 
+    @property
+    def fallback(self):
+        """True when soft placement moved the op off the device it asked for."""
+        return self.reason.startswith(SOFT_PLACEMENT)
+
     def line(self):
         """TF1's log_device_placement line."""
         return f"{self.op.name}: ({self.op.type}): {self.device.name}"
@@ -142,7 +148,7 @@ class _Placer:
                     None, op, f"Cannot assign a device for operation {op.name}: Could not "
                     f"satisfy explicit device specification '{op.device}' because no supported "
                     "kernel for GPU devices is available.")
-            return self.cpu, "soft placement: no GPU kernel"
+            return self.cpu, f"{SOFT_PLACEMENT}: no GPU kernel"
         device = devices_lib.find(self.devices, spec)
         if device is None:
             return self._fallback(op, op.device, "not available")
@@ -154,7 +160,7 @@ class _Placer:
         if not self.soft:
             raise _no_device(op, wanted, self.devices)
         device = self.cpu if _host_only(op) else self.default
-        return device, f"soft placement: {wanted} {why}"
+        return device, f"{SOFT_PLACEMENT}: {wanted} {why}"
 
 
 def place(ops, device_list, config=None):

@@ -64,7 +64,7 @@ class Style:
 
     def fallback(self, op):
         record = self.records.get(op.name)
-        return bool(record and record.reason and str(record.reason).startswith("soft"))
+        return bool(record and record.fallback)
 
     def note(self, color, label):
         self.legend.setdefault(label, color)

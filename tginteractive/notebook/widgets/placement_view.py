@@ -119,8 +119,7 @@ class PlacementStats:
         return counter[name] / self.samples if self.samples else 0.0
 
     def fallbacks(self):
-        return [r for r in self.records.values() if r.reason and
-                r.reason.startswith("soft placement")]
+        return [r for r in self.records.values() if r.fallback]
 
 
 class PlacementView(LiveView):
