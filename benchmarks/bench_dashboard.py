@@ -14,8 +14,6 @@ Target: the loop with the dashboard runs at >= 0.90x the bare loop's step rate, 
 median over pairs of (bare time / dashboard time). Opening and closing the dashboard (the
 first and the final draw) are one-off costs, reported apart.
 """
-import json
-import os
 import statistics
 import sys
 import time
@@ -160,10 +158,7 @@ def main(argv=None):
           f"load average {env['loadavg_end']}")
     if args.json:
         out.update(environment=env, settings=settings, steps=steps)
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
-        print(f"wrote {args.json}")
+        common.write_json(args.json, out)
     return 1 if args.fail_on_miss and not out["passed"] else 0
 
 

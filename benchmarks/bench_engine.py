@@ -10,7 +10,6 @@ Before anything is timed, every workload checks that tginteractive's result (and
 TensorFlow's) equals the NumPy result, so the ratios always compare the same computation.
 See benchmarks/README.md for the workloads and the targets.
 """
-import json
 import os
 import sys
 import traceback
@@ -434,10 +433,8 @@ def main(argv=None):
             for name, t in r.get("timings", {}).items():
                 item[name] = t.as_dict()
             out["results"].append(item)
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
-        print(f"\nwrote {args.json}")
+        print()
+        common.write_json(args.json, out)
 
     if any(r["error"] for r in results):
         return 2

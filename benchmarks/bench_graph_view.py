@@ -12,7 +12,6 @@ DOT → SVG → trait), each per renderer found (system `dot`, `graphviz-pure`, 
 drawing). SVG caching is off for every timing. Target: the default collapsed view and a
 click each under TARGET_MS with the first Graphviz renderer found.
 """
-import json
 import sys
 
 import common
@@ -101,9 +100,8 @@ def main(argv=None):
     print(f"\ntarget: collapsed view and a click under {TARGET_MS:.0f} ms with {primary}: "
           + ("MISSED " + ", ".join(missed) if missed else "met"))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"environment": env, "settings": settings, "results": [
-                {"renderer": r, "what": n, **t.as_dict()} for r, n, t in rows]}, f, indent=1)
+        common.write_json(args.json, {"environment": env, "settings": settings, "results": [
+            {"renderer": r, "what": n, **t.as_dict()} for r, n, t in rows]})
     return 1 if missed and args.fail_on_miss else 0
 
 

@@ -12,7 +12,6 @@ Before timing, each implementation runs a few steps from the same initial weight
 batches, and the losses and weights are compared with NumPy's (see `validate`).
 Target: tginteractive's step rate >= 0.95x the hand-written NumPy rate.
 """
-import json
 import os
 import sys
 import time
@@ -310,10 +309,7 @@ def main(argv=None):
         out = {"environment": env, "mode": mode, "settings": settings, "validation": check,
                "timings": {k: t.as_dict() for k, t in timings.items()},
                "tg_rate_vs_numpy": ratio, "target": TARGET, "passed": passed}
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
-        print(f"wrote {args.json}")
+        common.write_json(args.json, out)
     return 1 if args.fail_on_miss and not passed else 0
 
 

@@ -23,7 +23,6 @@ device threads, inline, and by the runtime's measured choice (inter_op_paralleli
 """
 import concurrent.futures
 import functools
-import json
 import os
 import sys
 import time
@@ -351,10 +350,7 @@ def main(argv=None):
     print(f"\nafter the run: {common.busy_text(env['cpu_busy_end'])}; load average "
           f"{env['loadavg_end']}; {time.perf_counter() - started:.1f} s")
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
-        print(f"wrote {args.json}")
+        common.write_json(args.json, out)
     return 1 if args.fail_on_miss and out["passed"] is False else 0
 
 

@@ -6,6 +6,7 @@ scripts in this folder.
 """
 import argparse
 import gc
+import json
 import os
 import platform
 import statistics
@@ -41,6 +42,14 @@ class Timing:
 
     def __repr__(self):
         return f"Timing(median={self.median:.3f}us, best={self.best:.3f}us, n={self.number})"
+
+
+def write_json(path, record):
+    """Write a benchmark's JSON record to `path`, making its folder, and say so."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(record, f, indent=2)
+    print(f"wrote {path}")
 
 
 def measure(fn, repeats=7, min_time=0.2, warmup_time=None):
