@@ -35,16 +35,14 @@ def build(seed=0):
     `reset` restores the initial weights, so that every timed loop does the same work (a
     model left to overfit the batch for many loops would end up computing with denormal
     gradients, several times slower)."""
-    rng = np.random.RandomState(seed)
+    init_values = common.mlp_params(SIZES, seed=seed)
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [None, SIZES[0]], name="x")
         y = tf.placeholder(tf.float32, [None, SIZES[-1]], name="y")
         h = x
-        for i, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-            limit = np.sqrt(6.0 / (fan_in + fan_out))
-            w = tf.Variable(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
-            b = tf.Variable(np.zeros(fan_out, np.float32))
+        for i in range(len(SIZES) - 1):
+            w, b = (tf.Variable(v) for v in init_values[2 * i:2 * i + 2])
             h = tf.matmul(h, w) + b
             h = tf.nn.relu(h) if i < len(SIZES) - 2 else h
         loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=h),
@@ -53,8 +51,8 @@ def build(seed=0):
         init = tf.global_variables_initializer()
     sess = tf.Session(graph=g)
     sess.run(init)
-    feed = {x: rng.rand(BATCH, SIZES[0]).astype(np.float32),
-            y: np.eye(SIZES[-1], dtype=np.float32)[rng.randint(0, SIZES[-1], BATCH)]}
+    xb, yb = common.mlp_batches(SIZES, BATCH, batches=1, seed=seed)[0]
+    feed = {x: xb, y: yb}
     fetches = [train, loss]
     return (lambda: sess.run(fetches, feed)), loss, (lambda: sess.run(init)), sess.close
 
