@@ -5,13 +5,14 @@ import os
 import pathlib
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import nbformat
 import pytest
+
+from tests.notebook.browser_harness import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -64,14 +65,8 @@ def test_headless_exits_nonzero_and_names_the_first_error(tmp_path):
     assert "run_tutorials: 0 ok, 1 failed" in proc.stdout
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_setup_opens_jupyterlab_on_the_tutorials(tmp_path):
-    port, token = _free_port(), "tg-setup-test"
+    port, token = free_port(), "tg-setup-test"
     log = open(tmp_path / "lab.log", "wb")
     proc = subprocess.Popen(["bash", SETUP, f"--port={port}", "--no-browser",
                              f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"],

@@ -89,7 +89,7 @@ def _playwright():
     return _PLAYWRIGHT
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -116,7 +116,7 @@ class JupyterLabServer:
                     shutil.copy2(src, self.root_dir / src.name)
         self.python, self.extra_args = python, list(extra_args)
         self.startup_timeout = startup_timeout
-        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.port, self.token = free_port(), secrets.token_hex(16)
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = self._tmp / "server.log"
         self._env = self._make_env(env)
@@ -143,10 +143,6 @@ class JupyterLabServer:
         env.pop("JUPYTER_PATH", None)
         env.update(extra or {})
         return env
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
 
     def start(self) -> "JupyterLabServer":
         cmd = [self.python, "-m", "jupyter", "lab", "--no-browser",
@@ -232,9 +228,6 @@ class JupyterLabServer:
         if ui not in routes:
             raise ValueError(f"ui must be 'lab' or 'notebook', not {ui!r}")
         return f"{self.base_url}{routes[ui]}{quoted}?token={self.token}"
-
-    def kernels(self) -> list[dict]:
-        return self.api("GET", "/api/kernels")
 
     def shutdown_sessions(self, path: str | None = None) -> int:
         """Delete the sessions (and so shut down the kernels) of `path`, or all; returns how
@@ -378,7 +371,6 @@ class Browser:
         self.ignore_js = list(ignore_js)
         self._browser = self.context = self.page = None
         self.js_errors: list[str] = []
-        self.console: list[str] = []
         self.ui = "lab"
         self.notebook: str | None = None
 
@@ -420,10 +412,8 @@ class Browser:
         self.stop()
 
     def _on_console(self, msg) -> None:
-        text = f"console.{msg.type}: {msg.text}"
-        self.console.append(text)
         if msg.type == "error":
-            self._js_error(text)
+            self._js_error(f"console.{msg.type}: {msg.text}")
 
     def _js_error(self, text: str) -> None:
         if not any(p.search(text) for p in self.ignore_js):
@@ -453,14 +443,6 @@ class Browser:
     def kernel_status(self) -> str:
         """The notebook's kernel status ('idle', 'busy', 'starting', ...; '' if none yet)."""
         return self.page.evaluate(_KERNEL_STATUS_JS)
-
-    def wait_for_kernel_idle(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.kernel_status() != "idle":
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"kernel not idle after {timeout}s "
-                                   f"(status {self.kernel_status()!r})")
-            self.page.wait_for_timeout(100)
 
     def notebook_locator(self):
         """The open notebook's panel, to scope locators: `notebook_locator().locator(...)`."""
