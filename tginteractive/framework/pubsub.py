@@ -24,12 +24,6 @@ class Subscription:
     def __exit__(self, *exc):
         self.close()
 
-    def __getattr__(self, name):  # options, e.g. trace_every
-        options = self.__dict__.get("options") or {}
-        if name in options:
-            return options[name]
-        raise AttributeError(name)
-
     def __repr__(self):
         return f"<Subscription {self.callback!r}{' closed' if self.closed else ''}>"
 
