@@ -141,6 +141,12 @@ def warn_once(owner, what, error):
                       RuntimeWarning, stacklevel=3)
 
 
+def counted(n, noun):
+    """'1 op', '3 ops', '2 control dependencies': a count with its noun."""
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
 def format_value(value):
     """A value rounded for deterministic text (4 significant digits)."""
     return f"{value:.4g}"

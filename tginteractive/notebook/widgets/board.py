@@ -21,7 +21,7 @@ import numpy as np
 
 from ._event_reading import Histograms, Kept, Scalars, read_events, select  # noqa: F401
 from ._event_reading import check_logdir
-from ._history import EMA, TextRepr, format_value, require, smooth, warn_once
+from ._history import EMA, TextRepr, counted, format_value, require, smooth, warn_once
 
 COLUMNS, PANEL_INCHES, DPI = 3, (3.0, 2.5), 80  # panels of 240 x 200 px, 720 px wide
 HISTOGRAM_BINS = 30      # TensorBoard's histogram dashboard redraws every step on 30 bins
@@ -92,7 +92,7 @@ class Board(TextRepr):
         """The deterministic text/plain form: runs, tags, counts, last values, problems."""
         n = len(self.runs)
         lines = [f"Board {self.logdir!r}: " + (
-            f"{n} run{'s' if n != 1 else ''} ({', '.join(self.runs)})" if n else
+            f"{counted(n, 'run')} ({', '.join(self.runs)})" if n else
             f"no runs: no events files under {self.logdir!r}. Write some with "
             f"tf.summary.FileWriter({os.path.join(self.logdir, 'run1')!r}).")]
         for kind, series, describe in (("scalar", self.scalars, _scalar_text),
@@ -129,20 +129,16 @@ class Board(TextRepr):
         return BoardWidget(self)
 
 
-def _plural(n, word):
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
 def _scalar_text(s):
-    return f"{_plural(len(s.steps), 'point')}, last {format_value(s.values[-1])} at step " \
+    return f"{counted(len(s.steps), 'point')}, last {format_value(s.values[-1])} at step " \
            f"{s.steps[-1]}"
 
 
 def _histogram_text(h):
     last = h.buckets[-1]
-    values = (f"{_plural(int(last[:, 2].sum()), 'value')} in [{format_value(last[0, 0])}, "
+    values = (f"{counted(int(last[:, 2].sum()), 'value')} in [{format_value(last[0, 0])}, "
               f"{format_value(last[-1, 1])}]") if len(last) else "empty"
-    return f"{_plural(len(h.steps), 'step')}, last at step {h.steps[-1]}: {values}"
+    return f"{counted(len(h.steps), 'step')}, last at step {h.steps[-1]}: {values}"
 
 
 # ---- drawing -----------------------------------------------------------------------------------

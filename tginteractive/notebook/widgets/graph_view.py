@@ -16,6 +16,7 @@ from collections import Counter, namedtuple
 
 from .. import render
 from . import _graph_dot as gd
+from ._history import counted
 from . import _graph_style as gs
 
 try:
@@ -53,11 +54,6 @@ def times_by_name(step_stats):
 
 
 # ---- tooltips: what each node, cluster and edge says ------------------------------------------
-def _count(n, noun):
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{n} {noun if n == 1 else plural}"
-
-
 def _brief(value, limit=80):
     text = " ".join(repr(value).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -81,7 +77,7 @@ def describe(style, entry):
     elif entry.kind == "scope":
         head = f"scope {entry.key}: {len(ops)} ops (click to expand)"
     else:
-        head = f"{entry.key}: {_count(len(ops), 'op')} outside the view feeding it"
+        head = f"{entry.key}: {counted(len(ops), 'op')} outside the view feeding it"
     return "\n".join([head] + _group_lines(style, ops))
 
 
@@ -127,8 +123,8 @@ def _group_lines(style, ops):
 
 
 def _edge_text(style, src, dst, tensors, controls):
-    lines = [f"{src.key} → {dst.key}: {_count(len(tensors), 'tensor')}"
-             + (f", {_count(len(controls), 'control dependency')}" if controls else "")]
+    lines = [f"{src.key} → {dst.key}: {counted(len(tensors), 'tensor')}"
+             + (f", {counted(len(controls), 'control dependency')}" if controls else "")]
     lines += [f"{t.name} {t.dtype.name} {t.shape}" for t, _ in tensors[:4]]
     lines += [f"crosses devices: {a} → {b}" for a, b in style.cross(tensors)]
     return "\n".join(lines)
@@ -167,12 +163,12 @@ def graph_to_dot(graph, *, root=None, depth=1, expanded=(), collapsed=(), color=
 
 def _summary(layout, depth, color, style):
     counts = layout.counts
-    parts = [_count(len(layout.ops), "op"), f"{_count(counts['collapsed'], 'scope')} shown "
+    parts = [counted(len(layout.ops), "op"), f"{counted(counts['collapsed'], 'scope')} shown "
              f"collapsed (depth {'all' if depth is None else depth})"]
     if counts["clusters"]:
         parts.append(f"{counts['clusters']} expanded")
     if counts["stacks"]:
-        parts.append(f"{_count(len(counts['stacks']), 'folded stack')} ("
+        parts.append(f"{counted(len(counts['stacks']), 'folded stack')} ("
                      + ", ".join(f"×{n}" for n in counts["stacks"]) + ")")
     parts.append(f"colour={color}")
     if style.highlight:
@@ -249,7 +245,7 @@ class _GraphState:
                 self.collapsed.discard(key)
         self.highlight = set(names)
         self.refresh()
-        self._show(details=f"found {_count(len(names), 'op')} named like {text!r}"
+        self._show(details=f"found {counted(len(names), 'op')} named like {text!r}"
                    if needle else "")
         return names
 

@@ -25,8 +25,8 @@ import numpy as np
 
 from ...runtime import run_events
 from ...summary import stream
-from ._history import (EMA, DisplaySlot, History, LiveView, Throttle, failure_text, format_value,
-                       require, warn_once)
+from ._history import (EMA, DisplaySlot, History, LiveView, Throttle, counted, failure_text,
+                       format_value, require, warn_once)
 
 ERROR_COLOR = "#c62828"
 MAX_DRAWN_POINTS = 1000   # per series; longer series are thinned for drawing only
@@ -244,7 +244,7 @@ class LossPlot(LiveView):
     def _series_text(self, tag):
         step, value = self.history.last(tag)
         n = self.history.count(tag)
-        return (f"{tag} {n} point{'s' if n != 1 else ''} "
+        return (f"{tag} {counted(n, 'point')} "
                 f"(last {format_value(value)} at step {step})")
 
     def _header_text(self):

@@ -17,7 +17,8 @@ from collections import Counter
 
 from ...runtime import run_events
 from ...runtime.plan import LOCAL_CPU
-from ._history import DisplaySlot, LiveView, Throttle, failure_text, require, warn_once
+from ._history import (DisplaySlot, LiveView, Throttle, counted, failure_text, require,
+                       warn_once)
 
 ERROR_COLOR = "#c62828"
 _TABLE_STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px"
@@ -231,10 +232,10 @@ class PlacementView(LiveView):
     # ---- text ------------------------------------------------------------------------------
     def _headline(self):
         s = self.stats
-        head = (f"PlacementView: {_count(len(s.devices), 'device')}, "
-                f"{_count(len(s.records), 'op')}")
+        head = (f"PlacementView: {counted(len(s.devices), 'device')}, "
+                f"{counted(len(s.records), 'op')}")
         if s.runs:
-            return head + f", {_count(s.runs, 'run')}"
+            return head + f", {counted(s.runs, 'run')}"
         return head + (", planned (not run)" if s.samples else ", nothing run yet")
 
     def text(self, status=True):
@@ -242,7 +243,7 @@ class PlacementView(LiveView):
         s = self.stats
         lines = [self._headline()] + self._feeds_line()
         for name in s.device_names():
-            ops = _count(len(s.ops_on(name)), "op")
+            ops = counted(len(s.ops_on(name)), "op")
             lines.append(f"{_device_label(s.devices[name], name)}  {ops}  "
                          f"copied in {format_bytes(s.per_run(s.copied_in, name))}, "
                          f"out {format_bytes(s.per_run(s.copied_out, name))} per run")
@@ -319,10 +320,6 @@ def _html_table(head, body):
                    + "</tr>" for row in body)
     return f'<table style="{_TABLE_STYLE}"><thead><tr>{cells}</tr></thead>' \
            f"<tbody>{rows}</tbody></table>"
-
-
-def _count(n, noun):
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def format_bytes(n):
