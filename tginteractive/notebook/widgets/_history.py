@@ -4,6 +4,7 @@ optional-import guard and a throttle that keeps drawing within a share of the wa
 A History is only data, (step, tag, value) points per series; the views decide how to draw it
 (as livelossplot keeps `MainLogger` apart from its `outputs/`).
 """
+import base64
 import importlib
 import math
 import time
@@ -182,6 +183,23 @@ class DisplaySlot:
                 warn_once(self, "update its output", e)
 
 
+ERROR_COLOR = "#c62828"  # the red of a view's error state
+
+
+def static_bundle(widget, text, png=b""):
+    """A display bundle: the widget's view (when it has one), text/plain and an optional PNG
+    that front ends without the widget (nbconvert, GitHub) show instead."""
+    bundle = {}
+    try:
+        bundle.update(widget._repr_mimebundle_())
+    except Exception:  # noqa: BLE001, S110 - the text and image still make a bundle
+        pass
+    bundle["text/plain"] = text
+    if png:
+        bundle["image/png"] = base64.b64encode(png).decode("ascii")
+    return bundle
+
+
 class TextRepr:
     """repr() is the view's deterministic `text()`, and never raises."""
 
@@ -195,10 +213,13 @@ class TextRepr:
 class LiveView(TextRepr):
     """`with view:` opens it (subscribes), and on leaving shows the error state if the block
     raised, then closes it (unsubscribes, leaves the final static output). Subclasses define
-    open(), close() and fail(exc)."""
+    open(), close(), fail(exc), _repr_mimebundle_() and a DisplaySlot `_slot`."""
 
     def __enter__(self):
         return self.open()
+
+    def _ipython_display_(self):
+        self._slot.show(self._repr_mimebundle_())
 
     def __exit__(self, exc_type, exc, tb):
         try:

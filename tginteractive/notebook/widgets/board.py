@@ -21,7 +21,8 @@ import numpy as np
 
 from ._event_reading import Histograms, Kept, Scalars, read_events, select  # noqa: F401
 from ._event_reading import check_logdir
-from ._history import EMA, TextRepr, counted, format_value, require, smooth, warn_once
+from ._history import (EMA, TextRepr, counted, format_value, require, smooth, static_bundle,
+                       warn_once)
 
 COLUMNS, PANEL_INCHES, DPI = 3, (3.0, 2.5), 80  # panels of 240 x 200 px, 720 px wide
 HISTOGRAM_BINS = 30      # TensorBoard's histogram dashboard redraws every step on 30 bins
@@ -290,5 +291,4 @@ class BoardWidget:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The widget, and for front ends without widgets, the text and the PNG."""
-        from .loss_plot import static_bundle
         return static_bundle(self.widget, repr(self), self.view.png)

@@ -14,8 +14,8 @@ keeps text/plain and the final loss plot as a PNG.
 import time
 
 from ...runtime import run_events
-from ._history import DisplaySlot, LiveView, failure_text, require
-from .loss_plot import LossPlot, static_bundle
+from ._history import DisplaySlot, LiveView, failure_text, require, static_bundle
+from .loss_plot import LossPlot
 from .placement_view import PlacementView
 
 
@@ -91,9 +91,6 @@ class Dashboard(LiveView):
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return static_bundle(self.widget, repr(self), self.plot.png if self.closed else b"")
-
-    def _ipython_display_(self):
-        self._slot.show(self._repr_mimebundle_())
 
 
 def _progress_bar(total):

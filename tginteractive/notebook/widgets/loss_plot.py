@@ -14,7 +14,6 @@ Leaving the `with` block unsubscribes, draws a last time and leaves a static PNG
 notebook; leaving it with an exception (or calling `fail(exc)`) turns the plot red, as tqdm
 does with its bar.
 """
-import base64
 import html
 import io
 import math
@@ -25,10 +24,9 @@ import numpy as np
 
 from ...runtime import run_events
 from ...summary import stream
-from ._history import (EMA, DisplaySlot, History, LiveView, Throttle, counted, failure_text,
-                       format_value, require, warn_once)
+from ._history import (ERROR_COLOR, EMA, DisplaySlot, History, LiveView, Throttle, counted,
+                       failure_text, format_value, require, static_bundle, warn_once)
 
-ERROR_COLOR = "#c62828"
 MAX_DRAWN_POINTS = 1000   # per series; longer series are thinned for drawing only
 
 
@@ -274,9 +272,6 @@ class LossPlot(LiveView):
         """The widget view, the text and, once closed, the final image as a static PNG."""
         return static_bundle(self.widget, repr(self), self._png if self.closed else b"")
 
-    def _ipython_display_(self):
-        self._slot.show(self._repr_mimebundle_())
-
 
 # ---- helpers ---------------------------------------------------------------------------------
 _watchers = {"count": 0, "before": False}
@@ -293,20 +288,6 @@ def _watch(on):
         _watchers["count"] -= 1
         if _watchers["count"] == 0:
             stream.watch_session_summaries(_watchers["before"])
-
-
-def static_bundle(widget, text, png=b""):
-    """A display bundle: the widget's view (when it has one), text/plain and an optional PNG
-    that front ends without the widget (nbconvert, GitHub) show instead."""
-    bundle = {}
-    try:
-        bundle.update(widget._repr_mimebundle_())
-    except Exception:  # noqa: BLE001, S110 - the text and image still make a bundle
-        pass
-    bundle["text/plain"] = text
-    if png:
-        bundle["image/png"] = base64.b64encode(png).decode("ascii")
-    return bundle
 
 
 def _name_key(item):

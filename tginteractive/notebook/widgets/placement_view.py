@@ -17,10 +17,9 @@ from collections import Counter
 
 from ...runtime import run_events
 from ...runtime.plan import LOCAL_CPU
-from ._history import (DisplaySlot, LiveView, Throttle, counted, failure_text, require,
-                       warn_once)
+from ._history import (ERROR_COLOR, DisplaySlot, LiveView, Throttle, counted, failure_text,
+                       require, warn_once)
 
-ERROR_COLOR = "#c62828"
 _TABLE_STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px"
 _CELL = 'style="padding:1px 8px;text-align:left"'
 
@@ -270,9 +269,6 @@ class PlacementView(LiveView):
         except Exception:  # noqa: BLE001, S110 - the text alone is a valid bundle
             pass
         return bundle
-
-    def _ipython_display_(self):
-        self._slot.show(self._repr_mimebundle_())
 
 
 # ---- helpers ---------------------------------------------------------------------------------
