@@ -334,6 +334,13 @@ def test_a_missing_logdir_is_a_value_error_naming_it(tmp_path):
         show_board(str(tmp_path / "file"))
 
 
+def test_a_home_relative_logdir_that_is_a_file_is_not_a_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match=r"Log directory '~/file' is not a directory"):
+        show_board("~/file")
+
+
 def copy_run(source, target):
     target.mkdir(parents=True)
     for path in events_files(source):

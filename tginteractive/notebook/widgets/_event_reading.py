@@ -110,7 +110,8 @@ class Kept:
 def check_logdir(logdir):
     path = os.fspath(logdir)
     if not os.path.isdir(os.path.expanduser(path)):
-        what = "is not a directory" if os.path.exists(path) else "does not exist"
+        what = "is not a directory" if os.path.exists(os.path.expanduser(path)) else \
+            "does not exist"
         raise ValueError(f"Log directory {path!r} {what}. Pass the directory given to "
                          "tf.summary.FileWriter (FileWriter('logs/run1') writes run 'run1' "
                          "of the log directory 'logs').")

@@ -16,7 +16,7 @@ from collections import Counter, namedtuple
 
 from .. import render
 from . import _graph_dot as gd
-from ._history import counted
+from ._history import HINT, counted
 from . import _graph_style as gs
 
 try:
@@ -29,9 +29,6 @@ __all__ = ["graph_to_dot", "GraphView", "show_graph", "COLOR_MODES"]
 
 COLOR_MODES = {"type": "type", "device": "device", "requested": "device",
                "placement": "placement", "actual": "placement", "time": "time"}
-INSTALL_HINT = 'pip install "tginteractive[notebook]"'
-
-
 # ---- inputs: placement records and step stats in any of the shapes the engine hands out ------
 def records_by_name(placement):
     """PlacementRecords (a list, a Plan, a RunEvent or a dict) by op name."""
@@ -320,7 +317,7 @@ else:
 
         def __init__(self, graph=None, **options):
             warnings.warn("GraphView is a static picture without anywidget; for clicks and "
-                          f"search, {INSTALL_HINT}", RuntimeWarning, stacklevel=2)
+                          f"search, {HINT}", RuntimeWarning, stacklevel=2)
             self._configure(graph, **options)
             self.refresh()
 
