@@ -164,6 +164,7 @@ class Layout:
         self.st, self.root, self.depth, self.fold = st, root, depth, fold
         self.expanded, self.collapsed = set(expanded), set(collapsed)
         self.item_of, self.ext, self._pending = {}, {}, []
+        self._outside = set()  # ops already drawn in an ext item
         self.counts = {"collapsed": 0, "clusters": 0, "stacks": []}
         self.ops = st.under[root] if root else st.ops
         self.entries = self._container(root, 1) + self._ghosts(removed)
@@ -231,7 +232,8 @@ class Layout:
         top = op.name.split("/")[0]
         if top not in self.ext:
             self.ext[top] = Item("ext:" + top, "ext", top, top + "\n(outside)", [])
-        if op not in self.ext[top].ops:
+        if op not in self._outside:
+            self._outside.add(op)
             self.ext[top].ops.append(op)
         return self.ext[top]
 
