@@ -15,26 +15,32 @@ _missing = chromium_available()
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(_missing is not None, reason=f"browser tests: {_missing}")]
 
-CELLS = [
-    "%load_ext tginteractive\nimport time\nimport numpy as np\nimport tginteractive as tf",
-    "x = tf.placeholder(tf.float32, [None, 1], name='x')\n"
-    "y_ = tf.placeholder(tf.float32, [None, 1], name='y_')\n"
-    "with tf.name_scope('layer1'):\n"
-    "    W = tf.Variable(tf.zeros([1, 1]), name='W')\n"
-    "    b = tf.Variable(tf.zeros([1]), name='b')\n"
-    "    y = tf.matmul(x, W) + b\n"
-    "with tf.name_scope('loss'):\n"
-    "    loss = tf.reduce_mean(tf.square(y - y_))\n"
-    "train = tf.train.GradientDescentOptimizer(0.05).minimize(loss)\n"
-    "sess = tf.Session(); sess.run(tf.global_variables_initializer())\n"
-    "xs = np.linspace(0, 1, 32)[:, None].astype('f'); ys = 3 * xs + 1",
-    "%tg_graph",
-    "%%tg_live loss --total 200\n"
-    "for step in range(200):\n"
-    "    sess.run([train, loss], {x: xs, y_: ys})\n"
-    "    time.sleep(0.1)",
-    "print('done', round(float(sess.run(loss, {x: xs, y_: ys})), 3) >= 0)",
-]
+def cells(steps, stop=""):
+    """The notebook: build a model, draw its graph, train `steps` steps under %%tg_live
+    (ending early once the file `stop` exists), then print. The live-plot test stops the
+    training after its screenshots, however long the kernel and widgets took to start."""
+    return [
+        "%load_ext tginteractive\nimport os, time\nimport numpy as np\nimport tginteractive as tf",
+        "x = tf.placeholder(tf.float32, [None, 1], name='x')\n"
+        "y_ = tf.placeholder(tf.float32, [None, 1], name='y_')\n"
+        "with tf.name_scope('layer1'):\n"
+        "    W = tf.Variable(tf.zeros([1, 1]), name='W')\n"
+        "    b = tf.Variable(tf.zeros([1]), name='b')\n"
+        "    y = tf.matmul(x, W) + b\n"
+        "with tf.name_scope('loss'):\n"
+        "    loss = tf.reduce_mean(tf.square(y - y_))\n"
+        "train = tf.train.GradientDescentOptimizer(0.05).minimize(loss)\n"
+        "sess = tf.Session(); sess.run(tf.global_variables_initializer())\n"
+        "xs = np.linspace(0, 1, 32)[:, None].astype('f'); ys = 3 * xs + 1",
+        "%tg_graph",
+        f"%%tg_live loss --total {steps}\n"
+        f"for step in range({steps}):\n"
+        f"    if os.path.exists({stop!r}):\n"
+        "        break\n"
+        "    sess.run([train, loss], {x: xs, y_: ys})\n"
+        "    time.sleep(0.1)",
+        "print('done', round(float(sess.run(loss, {x: xs, y_: ys})), 3) >= 0)",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +56,16 @@ def shots(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def stop_file(tmp_path_factory):
+    """Written by the live-plot test once it has its screenshots: training then ends."""
+    return tmp_path_factory.mktemp("control") / "stop-training"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, stop_file):
     folder = tmp_path_factory.mktemp("views")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c)
+                                         for c in cells(900, str(stop_file))])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, folder / "views.ipynb")
@@ -62,16 +75,19 @@ def browser(tmp_path_factory):
         yield browser
 
 
-def test_live_plot_changes_while_the_training_cell_runs(browser, shots):
+def test_live_plot_changes_while_the_training_cell_runs(browser, shots, stop_file):
     page = browser.page
     plot = browser.notebook_locator().locator(".widget-image").first
-    plot.wait_for(timeout=120_000)
-    page.wait_for_timeout(2000)
-    first = plot.screenshot(path=str(shots / "view-live-plot-early.png"))
-    page.wait_for_timeout(3000)
-    second = plot.screenshot(path=str(shots / "view-live-plot-later.png"))
-    assert browser.kernel_status() == "busy", "training ended before the second screenshot"
-    assert first != second, "the loss plot did not change while training ran"
+    try:
+        plot.wait_for(timeout=120_000)
+        page.wait_for_timeout(2000)
+        first = plot.screenshot(path=str(shots / "view-live-plot-early.png"))
+        page.wait_for_timeout(3000)
+        second = plot.screenshot(path=str(shots / "view-live-plot-later.png"))
+        assert browser.kernel_status() == "busy", "training ended before the second screenshot"
+        assert first != second, "the loss plot did not change while training ran"
+    finally:
+        stop_file.write_text("")  # the training cell ends at its next step
     browser.wait_until_run_finished(timeout=120)
     browser.screenshot(shots / "view-dashboard.png")
 
@@ -99,8 +115,7 @@ def test_no_widget_or_js_errors(browser):
 
 
 def test_the_views_also_render_in_notebook7(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.cells[3].source = nb.cells[3].source.replace("200", "20")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells(20)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, tmp_path / "views7.ipynb")
