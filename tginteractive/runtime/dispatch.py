@@ -34,9 +34,10 @@ class ModeChooser:
     with the lower median time is preferred; after `probe_every` runs the other one is timed
     afresh the same way (its old timings dropped), and each probe that confirms the
     preference doubles that interval (up to `max_probe_every`). The preference changes only
-    when the other mode's median over its last `window` counted runs is at least `margin`
-    faster: medians and a margin, so that a few runs slowed down by something else on the
-    machine do not switch modes back and forth."""
+    at the end of a probe, when the other mode's fresh median is at least `margin` faster
+    than the preferred mode's median over its last `window` runs just before: both timed
+    at nearly the same moment, so that a machine slowed down by something else (which slows
+    both modes, at different times) does not switch modes back and forth."""
 
     def __init__(self, samples=3, probe_every=50, max_probe_every=1600, window=5,
                  margin=0.1):
@@ -82,10 +83,11 @@ class ModeChooser:
         if self.preferred is None:
             self.preferred = INLINE if self.estimate(INLINE) < self.estimate(THREADS) \
                 else THREADS
-        elif self.estimate(_other(self.preferred)) < \
-                self.estimate(self.preferred) * (1 - self.margin):
-            self.preferred = _other(self.preferred)
-            self.probe_every = self.first_probe
+            return
+        other = _other(self.preferred)
+        if mode == other and len(self.recent[other]) == self.samples and \
+                self.estimate(other) < self.estimate(self.preferred) * (1 - self.margin):
+            self.preferred, self.probe_every = other, self.first_probe
 
 
 def _other(mode):
